@@ -1,0 +1,246 @@
+"""`@sn.shaped`: the checking decorator."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from . import _config
+from . import _jaxtyping_bridge as jb
+from ._axes import registry
+from ._diagnose import Bound, collect_leaves, find_problem
+from ._errors import AnnotationError, ShapeError
+from ._match import match, match_array
+from ._message import render
+from ._signature import Plan, build_plan
+from ._spec import ArraySpec, FallbackSpec, StructSpec
+
+__all__ = ["shaped"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STATE = _config.STATE
+_LOCAL = _config.LOCAL
+_OFF = "off"
+_STRICT = "strict"
+_REG = registry()
+_MISSING = object()
+
+
+@overload
+def shaped(fn: F, /) -> F: ...
+@overload
+def shaped(*, kinds: dict[str, str] | None = None) -> Callable[[F], F]: ...
+def shaped(fn: Any = None, /, *, kinds: dict[str, str] | None = None) -> Any:
+    """Check a function's array arguments and return value against their jaxtyping
+    annotations, with all of them sharing one set of axis sizes.
+
+    ```python
+    @sn.shaped
+    def linear(x: Float[Array, "batch feature"], w: Float[Array, "feature hidden"]
+               ) -> Float[Array, "batch hidden"]:
+        return x @ w
+    ```
+
+    Bare or with options: `@sn.shaped(kinds={"batch": "plain"})` overrides the
+    declared kind of an axis for this function (the test generator reads it).
+    Works on functions, methods and `__call__` of NamedTuples, dataclasses and
+    equinox modules; inside `jax.jit` the check runs once, while tracing.
+    In mode "off" at decoration time the function itself is returned.
+    """
+    if kinds is not None and not isinstance(kinds, dict):
+        raise TypeError(f"@sn.shaped: kinds must be a dict of axis name -> kind, got {kinds!r}")
+    if fn is None:
+        return functools.partial(_decorate, kinds=kinds)
+    return _decorate(fn, kinds=kinds)
+
+
+def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
+    if isinstance(fn, (staticmethod, classmethod)):
+        return type(fn)(_decorate(fn.__func__, kinds=kinds))
+    if not callable(fn):
+        raise TypeError(f"@sn.shaped decorates functions, not {type(fn).__name__} {fn!r}")
+    if inspect.isclass(fn):
+        raise TypeError(
+            f"@sn.shaped decorates functions and methods, not the class {fn.__qualname__}; "
+            "decorate its __call__ (or other methods) instead"
+        )
+    if _config.get_mode() == _OFF:
+        return fn
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    holder: list[Plan | None] = [None]
+    try:
+        holder[0] = build_plan(fn, name, kinds)
+    except NameError:
+        # a forward reference not defined yet (a class defined later in the module):
+        # resolve at the first call instead
+        pass
+
+    def get_plan() -> Plan:
+        plan = holder[0]
+        if plan is None:
+            try:
+                plan = holder[0] = build_plan(fn, name, kinds)
+            except NameError as e:
+                raise AnnotationError(f"{name}: an annotation names something undefined: {e}") from e
+        return plan
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        mode = _LOCAL.override
+        if mode is None:
+            mode = _STATE.mode
+        if mode is _OFF:
+            return fn(*args, **kwargs)
+        plan = holder[0] or get_plan()
+        if plan.seed_version != _REG.version:
+            plan.refresh_seed()
+        single = plan.seed.copy() if plan.seed else {}
+        variadic: dict[str, Any] = {}
+        argvals = _argvals(plan, args, kwargs) if plan.needs_argvals else None
+        nargs = len(args)
+        for p in plan.params:
+            i = p.index
+            if 0 <= i < nargs:
+                v = args[i]
+            elif kwargs and p.keyword:
+                v = kwargs.get(p.name, _MISSING)
+                if v is _MISSING:
+                    continue
+            else:
+                continue
+            spec = p.spec
+            if type(spec) is ArraySpec:
+                if not match_array(spec, v, single, variadic, argvals):
+                    _fail_args(plan, args, kwargs, argvals)
+            elif p.is_self:
+                sspec = plan.self_spec(v)
+                if sspec is not None and not match(sspec, v, single, variadic, argvals):
+                    _fail_args(plan, args, kwargs, argvals)
+            elif not match(spec, v, single, variadic, argvals):
+                _fail_args(plan, args, kwargs, argvals)
+        if plan.varargs is not None or plan.varkw is not None:
+            _check_var(plan, args, kwargs, single, variadic, argvals)
+        if mode is _STRICT:
+            _strict(plan, args, kwargs)
+        jb.memo_push(single, variadic, {})
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            single, variadic = jb.memo_read()
+            jb.memo_pop()
+        ret = plan.ret
+        if ret is not None and not match(ret, out, single, variadic, argvals):
+            _fail_return(plan, args, kwargs, out, argvals)
+        return out
+
+    wrapper.__shapely_nn__ = get_plan  # type: ignore[attr-defined]
+    wrapper.__shapely_nn_kinds__ = dict(kinds or {})  # type: ignore[attr-defined]
+    return wrapper
+
+
+def plan_of(fn: Any) -> Plan | None:
+    """The compiled plan of a `@sn.shaped` function (None for anything else)."""
+    get = getattr(fn, "__shapely_nn__", None)
+    return get() if get is not None else None
+
+
+def _argvals(plan: Plan, args: tuple, kwargs: dict) -> dict[str, Any]:
+    return {p.name: v for p, v in plan.arguments(args, kwargs)}
+
+
+def _check_var(plan: Plan, args: tuple, kwargs: dict, single: dict, variadic: dict, argvals: Any) -> None:
+    if plan.varargs is not None:
+        for v in args[plan.n_positional :]:
+            if not match(plan.varargs.spec, v, single, variadic, argvals):
+                _fail_args(plan, args, kwargs, argvals)
+    if plan.varkw is not None:
+        names = {p.name for p in plan.all_params if p.keyword}
+        for k, v in kwargs.items():
+            if k not in names and not match(plan.varkw.spec, v, single, variadic, argvals):
+                _fail_args(plan, args, kwargs, argvals)
+
+
+def _arg_leaves(plan: Plan, args: tuple, kwargs: dict) -> list:
+    leaves = []
+    for p, v in plan.arguments(args, kwargs):
+        if p.is_self:
+            spec = plan.self_spec(v)
+            if spec is None:
+                continue
+        else:
+            spec = p.spec
+            if not p.annotated:
+                continue
+        leaves.extend(collect_leaves(spec, v, p.name))
+    return leaves
+
+
+def _seed_bound(plan: Plan) -> Bound:
+    b = Bound()
+    for n, size in plan.seed.items():
+        b.sizes[n] = size
+        b.who[n] = f"sn.axis({n!r}, size={size})"
+    return b
+
+
+def _fail_args(plan: Plan, args: tuple, kwargs: dict, argvals: Any) -> None:
+    __tracebackhide__ = True
+    finding = find_problem(_arg_leaves(plan, args, kwargs), None, _seed_bound(plan), argvals)
+    if finding is None:  # pragma: no cover - the fast and slow paths disagree
+        raise ShapeError(f"{plan.name}(): the arguments do not match their annotations")
+    raise ShapeError(render(plan.name, finding))
+
+
+def _fail_return(plan: Plan, args: tuple, kwargs: dict, out: Any, argvals: Any) -> None:
+    __tracebackhide__ = True
+    assert plan.ret is not None
+    finding = find_problem(
+        _arg_leaves(plan, args, kwargs),
+        collect_leaves(plan.ret, out, "return"),
+        _seed_bound(plan),
+        argvals,
+    )
+    if finding is None:  # pragma: no cover
+        raise ShapeError(f"{plan.name}(): the return value does not match its annotation")
+    raise ShapeError(render(plan.name, finding))
+
+
+def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
+    __tracebackhide__ = True
+    reg = registry()
+    undeclared = sorted(n for n in plan.axis_names if n not in reg)
+    if undeclared:
+        n = undeclared[0]
+        close = reg.suggest(n)
+        hint = f" Did you mean {close!r}?" if close else ""
+        raise AnnotationError(
+            f"{plan.name}(): strict mode: axis {n!r} is not declared.{hint} "
+            f"Declare it with sn.axis({n!r}, \"what it means\"), or fix the name."
+            + (f" (also undeclared: {', '.join(map(repr, undeclared[1:]))})" if len(undeclared) > 1 else "")
+        )
+    for p, v in plan.arguments(args, kwargs):
+        if p.is_self:
+            continue
+        if _has_array_leaves(p.spec):
+            continue
+        if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, (int, float, complex, bool)):
+            what = "no annotation" if not p.annotated else f"the annotation {p.spec!r}"
+            if p.annotated:
+                what = f"an annotation without a shape ({getattr(getattr(p.spec, 'hint', None), '__name__', 'not a jaxtyping array type')})"
+            raise AnnotationError(
+                f"{plan.name}(): strict mode: array argument {p.name!r} has {what}. "
+                f"Annotate its axes, e.g. {p.name}: Float[Array, \"batch feature\"] "
+                "(or Shaped[Array, '...'] to accept any shape explicitly)."
+            )
+
+
+def _has_array_leaves(spec: Any) -> bool:
+    if isinstance(spec, FallbackSpec):
+        return spec.has_arrays
+    if isinstance(spec, StructSpec):
+        return True
+    return bool(spec.array_leaves("x"))

@@ -1,0 +1,208 @@
+"""The per-call fast path: does a value match its spec, given the sizes bound so far?
+
+Each matcher returns True or False and updates `single` (axis name -> size) and
+`variadic` (name -> (broadcastable, shape)) in place, in jaxtyping's own memo
+format. On failure nothing is explained here: `_diagnose.py` re-walks the
+arguments slowly to build the message, so the happy path stays lean.
+
+The semantics follow jaxtyping's `_check_dims` and `_check_shape` exactly;
+`tests/test_differential.py` holds the two to the same verdicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _jaxtyping_bridge as jb
+from ._errors import AnnotationError
+from ._spec import (
+    ANON,
+    FIXED,
+    NAMED,
+    AnySpec,
+    ArraySpec,
+    FallbackSpec,
+    NoneSpec,
+    Spec,
+    StructSpec,
+    TupleSpec,
+    UnionSpec,
+)
+
+Single = dict[str, int]
+VariadicMemo = dict[str, tuple[bool, tuple[int, ...]]]
+
+
+def eval_symbolic(spec: ArraySpec, expr: str, single: Single, argvals: dict[str, Any] | None) -> Any:
+    code = spec.compiled.get(expr)
+    try:
+        if code is None:
+            # f-string form: '{name}' refers to the function's arguments, as in jaxtyping
+            text = eval(f"f'{expr}'", dict(argvals or {}))
+            return eval(text, dict(single))
+        return eval(code, dict(single))
+    except NameError as e:
+        raise AnnotationError(
+            f"cannot evaluate the symbolic axis {expr!r} of {spec.annotation_str()}: "
+            f"{e}. A symbolic axis may only use axis names bound by earlier arguments "
+            "(usually it belongs in the return annotation)."
+        ) from None
+
+
+def _dims(dims: tuple, shape: Any, single: Single, spec: ArraySpec, argvals: Any) -> bool:
+    for d, s in zip(dims, shape):
+        code = d.code
+        if code == ANON:
+            continue
+        if d.broadcast and s == 1:
+            continue
+        if code == NAMED:
+            name = d.name
+            b = single.get(name)
+            if b is None:
+                single[name] = s
+            elif b != s:
+                return False
+        elif code == FIXED:
+            if d.size != s:
+                return False
+        elif eval_symbolic(spec, d.expr, single, argvals) != s:
+            return False
+    return True
+
+
+def match_array(spec: ArraySpec, x: Any, single: Single, variadic: VariadicMemo, argvals: Any = None) -> bool:
+    if not spec.check_type(x):
+        return False
+    try:
+        shape = x.shape
+        dtype = x.dtype
+    except AttributeError:
+        return False
+    if spec.dtypes is not None and not spec.check_dtype(dtype):
+        return False
+    var = spec.variadic
+    if var is None:
+        if len(shape) != len(spec.prefix):
+            return False
+        return _dims(spec.prefix, shape, single, spec, argvals)
+    n = len(shape)
+    npre = len(spec.prefix)
+    nsuf = len(spec.suffix)
+    if n < npre + nsuf:
+        return False
+    if npre and not _dims(spec.prefix, shape[:npre], single, spec, argvals):
+        return False
+    if nsuf and not _dims(spec.suffix, shape[n - nsuf :], single, spec, argvals):
+        return False
+    name = var.name
+    if name is None:
+        return True
+    return bind_variadic(name, var.broadcast, tuple(shape[npre : n - nsuf]), variadic) is None
+
+
+def bind_variadic(name: str, broadcastable: bool, new: tuple[int, ...], variadic: VariadicMemo) -> str | None:
+    """jaxtyping's variadic rule; returns None on success, else the reason."""
+    prev = variadic.get(name)
+    if prev is None:
+        variadic[name] = (broadcastable, new)
+        return None
+    prev_b, prev_shape = prev
+    if prev_b:
+        try:
+            out = np.broadcast_shapes(new, prev_shape)
+        except ValueError:
+            return f"cannot be broadcast with the existing {prev_shape}"
+        if not broadcastable and out != new:
+            return f"the existing {prev_shape} cannot be broadcast to it"
+        variadic[name] = (broadcastable, out)
+        return None
+    if broadcastable:
+        try:
+            out = np.broadcast_shapes(new, prev_shape)
+        except ValueError:
+            return f"cannot be broadcast with the existing {prev_shape}"
+        if out != prev_shape:
+            return f"cannot be broadcast to the existing {prev_shape}"
+        return None
+    if new != prev_shape:
+        return f"does not equal the existing {prev_shape}"
+    return None
+
+
+def match(spec: Spec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any = None) -> bool:
+    t = type(spec)
+    if t is ArraySpec:
+        return match_array(spec, value, single, variadic, argvals)  # type: ignore[arg-type]
+    if t is AnySpec:
+        return True
+    if t is NoneSpec:
+        return value is None
+    if t is StructSpec:
+        assert isinstance(spec, StructSpec)
+        if spec.check_isinstance and not isinstance(value, spec.cls):
+            return False
+        for name, fspec in spec.fields:
+            try:
+                v = getattr(value, name)
+            except AttributeError:
+                return False
+            if not match(fspec, v, single, variadic, argvals):
+                return False
+        return True
+    if t is TupleSpec:
+        assert isinstance(spec, TupleSpec)
+        if not isinstance(value, tuple):
+            return False
+        if spec.homogeneous:
+            item = spec.items[0]
+            return all(match(item, v, single, variadic, argvals) for v in value)
+        if len(value) != len(spec.items):
+            return False
+        return all(match(s, v, single, variadic, argvals) for s, v in zip(spec.items, value))
+    if t is UnionSpec:
+        assert isinstance(spec, UnionSpec)
+        for opt in spec.options:
+            s2 = dict(single)
+            v2 = dict(variadic)
+            if match(opt, value, s2, v2, argvals):
+                single.update(s2)
+                variadic.update(v2)
+                return True
+        return False
+    if t is FallbackSpec:
+        assert isinstance(spec, FallbackSpec)
+        return match_fallback(spec, value, single, variadic, argvals)
+    raise TypeError(f"unknown spec {spec!r}")  # pragma: no cover
+
+
+def match_fallback(spec: FallbackSpec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any) -> bool:
+    from beartype.door import is_bearable
+
+    if not spec.has_arrays:
+        return _bearable(is_bearable, value, spec.hint)
+    jb.memo_push(dict(single), dict(variadic), dict(argvals or {}))
+    try:
+        ok = _bearable(is_bearable, value, spec.hint)
+        if ok:
+            s2, v2 = jb.memo_read()
+            single.update(s2)
+            variadic.update(v2)
+        return ok
+    finally:
+        jb.memo_pop()
+
+
+def _bearable(is_bearable: Any, value: Any, hint: Any) -> bool:
+    try:
+        return is_bearable(value, hint)
+    except AnnotationError:
+        raise
+    except Exception as e:  # beartype rejects the hint itself
+        from beartype.roar import BeartypeException
+
+        if isinstance(e, BeartypeException):
+            raise AnnotationError(f"beartype cannot check the annotation {hint!r}: {e}") from e
+        raise

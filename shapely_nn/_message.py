@@ -1,0 +1,202 @@
+"""Error messages: a `Finding` from `_diagnose.py` rendered as readable text.
+
+Layout (each section only where it has something to say):
+
+    f(): argument 'x' does not match its annotation
+      expected   Float[Array, 'batch feature']
+      actual     float32[5, 3] (jax.Array)
+      axes       batch   = 3  bound by h.shape[0]   independent examples [batch]
+                 feature = ?  not bound yet         input features
+      conflict   batch=3 was bound by h.shape[0], but x.shape[0] is 5
+      diagnosis  ...
+      also bound hidden=8 (w.shape[1])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._axes import registry
+from ._diagnose import Finding
+from ._jaxtyping_bridge import dtype_string
+from ._spec import NAMED, ArraySpec
+
+__all__ = ["describe_value", "render"]
+
+_W = 11  # width of the section labels
+
+
+def _section(label: str, lines: list[str]) -> list[str]:
+    out = []
+    for i, line in enumerate(lines):
+        out.append("  " + (label if i == 0 else "").ljust(_W) + line)
+    return out
+
+
+def describe_value(x: Any) -> str:
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        try:
+            shape = ", ".join(str(int(s)) for s in x.shape)
+        except Exception:
+            shape = str(x.shape)
+        kind = type(x).__module__.split(".")[0] + "." + type(x).__name__
+        if "jax" in kind:
+            kind = "jax.Array" if "Tracer" not in type(x).__name__ else f"traced jax.Array ({type(x).__name__})"
+        elif kind == "numpy.ndarray":
+            kind = "numpy.ndarray"
+        return f"{dtype_string(x.dtype)}[{shape}] ({kind})"
+    r = repr(x)
+    if len(r) > 60:
+        r = r[:57] + "..."
+    return f"{type(x).__name__}: {r}"
+
+
+def _subject(path: str) -> str:
+    if path == "return":
+        return "the return value"
+    if path.startswith("return"):
+        return f"return value {path}"
+    if "." in path or "[" in path:
+        root = path.split(".")[0].split("[")[0]
+        return f"{path} (in argument {root!r})"
+    return f"argument {path!r}"
+
+
+def _meaning(name: str) -> str:
+    ax = registry().get(name)
+    if ax is None:
+        return "(not declared)"
+    text = ax.doc or "(no description)"
+    if ax.kind != "plain":
+        text += f" [{ax.kind}]"
+    return text
+
+
+def _dtype_list(dtypes: tuple[Any, ...]) -> str:
+    names = [d if isinstance(d, str) else d.pattern for d in dtypes]
+    common = [d for d in names if not d.startswith(("float8", "float4", "int2", "int4", "uint2", "uint4"))]
+    rare = len(names) - len(common)
+    text = ", ".join(common)
+    if rare:
+        text += f" (and {rare} narrow float8/4-bit types)"
+    return text
+
+
+def render(fn_name: str, f: Finding) -> str:
+    leaf = f.leaf
+    spec = leaf.spec
+    lines = [f"{fn_name}(): {_subject(leaf.path)} does not match its annotation"]
+    if isinstance(spec, ArraySpec):
+        lines += _section("expected", [spec.annotation_str()])
+        lines += _section("actual", [describe_value(leaf.value)])
+        rows = _axis_rows(spec, f)
+        if rows:
+            lines += _section("axes", rows)
+        if f.kind == "type":
+            lines += _section("problem", [_type_problem(spec, leaf.value)])
+        elif f.kind == "dtype":
+            got = dtype_string(leaf.value.dtype)
+            want = _dtype_list(spec.dtypes or ())
+            lines += _section(
+                "problem",
+                [f"dtype {got} is not allowed by {spec.dtype_name}: expected {want}"],
+            )
+            hint = _dtype_hint(spec, got)
+            if hint:
+                lines += _section("hint", [hint])
+        elif f.kind == "rank":
+            rank = len(leaf.value.shape)
+            want = f"{spec.rank}" if spec.variadic is None else f"at least {spec.rank}"
+            lines += _section(
+                "problem",
+                [f"{rank} axes, expected {want} ({' '.join(spec.shape_labels())})"],
+            )
+        elif f.detail:
+            lines += _section("conflict", [f.detail])
+        if f.diagnosis:
+            lines += _section("diagnosis", f.diagnosis)
+    else:
+        lines += _section("expected", [_hint_str(getattr(spec, "hint", None) or spec)])
+        lines += _section("actual", [describe_value(leaf.value)])
+    if len(f.suspects) > 1:
+        lines += _section(
+            "note",
+            [
+                f"{' and '.join(f.suspects)} disagree; the other arguments fit either, "
+                "so either may be the wrong one"
+            ],
+        )
+    extra = _other_bindings(spec, f)
+    if extra:
+        lines += _section("also bound", [extra])
+    return "\n".join(lines)
+
+
+def _hint_str(hint: Any) -> str:
+    name = getattr(hint, "__name__", None)
+    if isinstance(hint, type) and name:
+        return name
+    return repr(hint)
+
+
+def _axis_rows(spec: ArraySpec, f: Finding) -> list[str]:
+    names: list[str] = []
+    for d in spec.dims:
+        if d.code == NAMED and d.name and d.name not in names:
+            names.append(d.name)
+    if not names:
+        return []
+    width = max(len(n) for n in names)
+    cells = []
+    for n in names:
+        size = f.bound.sizes.get(n)
+        if size is None:
+            cells.append((n, "?", "not bound yet"))
+        else:
+            cells.append((n, str(size), f"bound by {f.bound.who.get(n, '?')}"))
+    sw = max(len(c[1]) for c in cells)
+    ww = max(len(c[2]) for c in cells)
+    return [
+        f"{n.ljust(width)} = {s.ljust(sw)}  {w.ljust(ww)}  {_meaning(n)}".rstrip()
+        for n, s, w in cells
+    ]
+
+
+def _other_bindings(spec: Any, f: Finding) -> str:
+    mine = spec.names() if isinstance(spec, ArraySpec) else set()
+    parts = [
+        f"{n}={s} ({f.bound.who.get(n, '?')})"
+        for n, s in f.bound.sizes.items()
+        if n not in mine
+    ]
+    parts += [
+        f"*{n}={shape} ({f.bound.vwho.get(n, '?')})"
+        for n, (_, shape) in f.bound.variadic.items()
+        if n not in mine
+    ]
+    return ", ".join(parts)
+
+
+def _type_problem(spec: ArraySpec, x: Any) -> str:
+    want = getattr(spec.array_type, "__name__", repr(spec.array_type))
+    mod = getattr(spec.array_type, "__module__", "")
+    if mod.startswith("jax"):
+        want = f"jax.{want}" if not want.startswith("jax") else want
+        fix = "convert it with jnp.asarray(...)"
+    elif mod.startswith("numpy"):
+        want = f"numpy.{want}"
+        fix = "convert it with np.asarray(...)"
+    else:
+        fix = "pass an array of that type"
+    return f"expected an instance of {want}, got {type(x).__module__}.{type(x).__qualname__}: {fix}"
+
+
+def _dtype_hint(spec: ArraySpec, got: str) -> str:
+    dtypes = [d for d in (spec.dtypes or ()) if isinstance(d, str)]
+    if got.startswith(("int", "uint", "bool")) and any(d.startswith("float") for d in dtypes):
+        return "an integer array where floats are expected: cast with x.astype(jnp.float32)?"
+    if got == "float64" and "float32" in dtypes:
+        return "float64 where float32 is expected: numpy's default dtype, or jax_enable_x64?"
+    if got.startswith("float") and any(d.startswith(("int", "uint")) for d in dtypes):
+        return "floats where integers are expected: indices computed in float? cast with .astype(int)"
+    return ""

@@ -1,0 +1,206 @@
+"""A function's annotations compiled once into a `Plan` the wrapper runs per call."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._axes import check_kind, registry
+from ._errors import AnnotationError
+from ._spec import (
+    AnySpec,
+    ArraySpec,
+    FallbackSpec,
+    Spec,
+    StructSpec,
+    spec_from_hint,
+    struct_fields,
+)
+
+__all__ = ["Param", "Plan", "build_plan"]
+
+_P = inspect.Parameter
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    index: int  # position among positional parameters, -1 for keyword-only
+    spec: Spec
+    annotated: bool
+    is_self: bool = False  # an unannotated first `self`: fields checked by its type
+    keyword: bool = True  # may be passed by keyword (False for positional-only)
+
+
+@dataclass
+class Plan:
+    fn: Any
+    name: str
+    params: tuple[Param, ...]  # parameters whose values are checked
+    all_params: tuple[Param, ...]
+    n_positional: int
+    varargs: Param | None
+    varkw: Param | None
+    ret: Spec | None
+    kinds: dict[str, str]
+    needs_argvals: bool
+    axis_names: frozenset[str]
+    # declared sizes of the axes this function uses: refreshed when the registry changes
+    seed: dict[str, int] = field(default_factory=dict)
+    seed_version: int = -1
+    self_cache: dict[type, Spec | None] = field(default_factory=dict)
+
+    def refresh_seed(self) -> None:
+        reg = registry()
+        self.seed = {
+            n: ax.size
+            for n in self.axis_names
+            if (ax := reg.get(n)) is not None and ax.size is not None
+        }
+        self.seed_version = reg.version
+
+    def self_spec(self, value: Any) -> Spec | None:
+        t = type(value)
+        try:
+            return self.self_cache[t]
+        except KeyError:
+            pass
+        fields = struct_fields(t, where=self.name) if isinstance(t, type) else None
+        spec = StructSpec(t, fields, check_isinstance=False) if fields else None
+        self.self_cache[t] = spec
+        return spec
+
+    def arguments(self, args: tuple, kwargs: dict) -> list[tuple[Param, Any]]:
+        """(param, value) pairs in signature order, for the values that were passed."""
+        out: list[tuple[Param, Any]] = []
+        nargs = len(args)
+        for p in self.all_params:
+            if 0 <= p.index < nargs:
+                out.append((p, args[p.index]))
+            elif p.keyword and p.name in kwargs:
+                out.append((p, kwargs[p.name]))
+        if self.varargs is not None:
+            for i, v in enumerate(args[self.n_positional :]):
+                out.append((Param(f"{self.varargs.name}[{i}]", -3, self.varargs.spec, True), v))
+        if self.varkw is not None:
+            names = {p.name for p in self.all_params}
+            for k, v in kwargs.items():
+                if k not in names:
+                    out.append((Param(f"{self.varkw.name}[{k!r}]", -3, self.varkw.spec, True), v))
+        return out
+
+
+def resolve_hints(fn: Any, name: str) -> dict[str, Any]:
+    target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
+    try:
+        return typing.get_type_hints(target, include_extras=True)
+    except NameError:
+        raise
+    except (ValueError, TypeError, SyntaxError) as e:
+        raise AnnotationError(f"{name}: an annotation could not be evaluated: {e}") from e
+
+
+def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
+    hints = resolve_hints(fn, name)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as e:
+        raise AnnotationError(f"{name}: cannot read its signature: {e}") from e
+    all_params: list[Param] = []
+    varargs = varkw = None
+    n_pos = 0
+    first = True
+    for p in sig.parameters.values():
+        hint = hints.get(p.name, inspect.Parameter.empty)
+        annotated = p.name in hints
+        spec = spec_from_hint(hint, where=f"{name}(), argument {p.name!r}")
+        is_self = first and not annotated and p.name in ("self", "cls") and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
+        first = False
+        if p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD):
+            all_params.append(
+                Param(p.name, n_pos, spec, annotated, is_self, p.kind is not _P.POSITIONAL_ONLY)
+            )
+            n_pos += 1
+        elif p.kind is _P.KEYWORD_ONLY:
+            all_params.append(Param(p.name, -1, spec, annotated))
+        elif p.kind is _P.VAR_POSITIONAL:
+            varargs = Param(p.name, -3, spec, annotated)
+        else:
+            varkw = Param(p.name, -3, spec, annotated)
+    ret: Spec | None = None
+    if "return" in hints:
+        ret = spec_from_hint(hints["return"], where=f"{name}(), return")
+        if isinstance(ret, AnySpec) or (isinstance(ret, FallbackSpec) and not ret.has_arrays and ret.hint is type(None)):
+            ret = None if isinstance(ret, AnySpec) else ret
+    checked = tuple(p for p in all_params if p.is_self or not isinstance(p.spec, AnySpec))
+    specs = [p.spec for p in all_params] + ([ret] if ret is not None else [])
+    specs += [p.spec for p in (varargs, varkw) if p is not None]
+    leaves: list[ArraySpec] = []
+    for s in specs:
+        leaves.extend(a for _, a in s.array_leaves("x"))
+    names = frozenset().union(*(a.names() for a in leaves)) if leaves else frozenset()
+    needs_argvals = any("{" in (d.expr or "") for a in leaves for d in a.dims)
+    _check_consistency(name, all_params, ret, leaves, names)
+    kinds = dict(kinds or {})
+    for axis_name, kind in kinds.items():
+        check_kind(kind, f"@sn.shaped(kinds=...) on {name}")
+        if axis_name not in names:
+            raise AnnotationError(
+                f"{name}: kinds= overrides axis {axis_name!r}, which none of its "
+                f"annotations uses (it uses: {', '.join(sorted(names)) or 'none'})"
+            )
+    plan = Plan(
+        fn=fn,
+        name=name,
+        params=checked,
+        all_params=tuple(all_params),
+        n_positional=n_pos,
+        varargs=varargs if varargs is not None and not isinstance(varargs.spec, AnySpec) else None,
+        varkw=varkw if varkw is not None and not isinstance(varkw.spec, AnySpec) else None,
+        ret=ret,
+        kinds=kinds,
+        needs_argvals=needs_argvals,
+        axis_names=names,
+    )
+    plan.refresh_seed()
+    registry()._note_use(names, name)
+    return plan
+
+
+def _check_consistency(name: str, params: list[Param], ret: Spec | None, leaves: list[ArraySpec], names: frozenset[str]) -> None:
+    """Contradictions visible before any call."""
+    singles: set[str] = set()
+    variadics: set[str] = set()
+    for a in leaves:
+        singles.update(d.name for d in a.dims if d.name)
+        if a.variadic is not None and a.variadic.name:
+            variadics.add(a.variadic.name)
+    both = sorted(singles & variadics)
+    if both:
+        raise AnnotationError(
+            f"{name}: axis {both[0]!r} is used both as a single axis and as a "
+            f"variadic '*{both[0]}'; jaxtyping keeps them apart, so they would "
+            "never be compared. Rename one of them."
+        )
+    arg_singles: set[str] = set()
+    for p in params:
+        for _, a in p.spec.array_leaves(p.name):
+            arg_singles.update(d.name for d in a.dims if d.name)
+    for p in params:
+        for path, a in p.spec.array_leaves(p.name):
+            _check_symbols(name, path, a, arg_singles)
+    if ret is not None:
+        for path, a in ret.array_leaves("return"):
+            _check_symbols(name, path, a, arg_singles)
+
+
+def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str]) -> None:
+    missing = sorted(a.symbol_names() - bound)
+    if missing:
+        raise AnnotationError(
+            f"{name}: the symbolic axis in {path}: {a.annotation_str()} uses "
+            f"{', '.join(repr(m) for m in missing)}, which no argument's annotation "
+            "binds, so it could never be evaluated"
+        )
