@@ -189,16 +189,12 @@ def axis(
     if not isinstance(doc, str):
         raise TypeError(f"sn.axis({name!r}): doc must be a string, got {type(doc).__name__}")
     check_kind(kind, f"sn.axis({name!r})")
-    if size is not None and (
-        isinstance(size, bool) or not isinstance(size, int) or size < 0
-    ):
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         raise ValueError(f"sn.axis({name!r}): size must be a non-negative int, got {size!r}")
     sizes: tuple[int, ...] | None = None
     if test_sizes is not None:
         sizes = tuple(test_sizes)
-        if not sizes or any(
-            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes
-        ):
+        if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
             raise ValueError(
                 f"sn.axis({name!r}): test_sizes must be a non-empty sequence of "
                 f"positive ints, got {test_sizes!r}"
@@ -207,9 +203,7 @@ def axis(
             raise ValueError(
                 f"sn.axis({name!r}): test_sizes {sizes} contradict the fixed size {size}"
             )
-    return _REGISTRY._declare(
-        Axis(name, doc, kind, size, sizes, declared_in=_caller_module())
-    )
+    return _REGISTRY._declare(Axis(name, doc, kind, size, sizes, declared_in=_caller_module()))
 
 
 def _caller_module() -> str | None:

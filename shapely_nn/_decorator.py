@@ -84,7 +84,9 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
             try:
                 plan = holder[0] = build_plan(fn, name, kinds)
             except NameError as e:
-                raise AnnotationError(f"{name}: an annotation names something undefined: {e}") from e
+                raise AnnotationError(
+                    f"{name}: an annotation names something undefined: {e}"
+                ) from e
         return plan
 
     @functools.wraps(fn)
@@ -152,7 +154,9 @@ def _argvals(plan: Plan, args: tuple, kwargs: dict) -> dict[str, Any]:
     return {p.name: v for p, v in plan.arguments(args, kwargs)}
 
 
-def _check_var(plan: Plan, args: tuple, kwargs: dict, single: dict, variadic: dict, argvals: Any) -> None:
+def _check_var(
+    plan: Plan, args: tuple, kwargs: dict, single: dict, variadic: dict, argvals: Any
+) -> None:
     if plan.varargs is not None:
         for v in args[plan.n_positional :]:
             if not match(plan.varargs.spec, v, single, variadic, argvals):
@@ -219,21 +223,29 @@ def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
         hint = f" Did you mean {close!r}?" if close else ""
         raise AnnotationError(
             f"{plan.name}(): strict mode: axis {n!r} is not declared.{hint} "
-            f"Declare it with sn.axis({n!r}, \"what it means\"), or fix the name."
-            + (f" (also undeclared: {', '.join(map(repr, undeclared[1:]))})" if len(undeclared) > 1 else "")
+            f'Declare it with sn.axis({n!r}, "what it means"), or fix the name.'
+            + (
+                f" (also undeclared: {', '.join(map(repr, undeclared[1:]))})"
+                if len(undeclared) > 1
+                else ""
+            )
         )
     for p, v in plan.arguments(args, kwargs):
         if p.is_self:
             continue
         if _has_array_leaves(p.spec):
             continue
-        if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, (int, float, complex, bool)):
+        if (
+            hasattr(v, "shape")
+            and hasattr(v, "dtype")
+            and not isinstance(v, (int, float, complex, bool))
+        ):
             what = "no annotation" if not p.annotated else f"the annotation {p.spec!r}"
             if p.annotated:
                 what = f"an annotation without a shape ({getattr(getattr(p.spec, 'hint', None), '__name__', 'not a jaxtyping array type')})"
             raise AnnotationError(
                 f"{plan.name}(): strict mode: array argument {p.name!r} has {what}. "
-                f"Annotate its axes, e.g. {p.name}: Float[Array, \"batch feature\"] "
+                f'Annotate its axes, e.g. {p.name}: Float[Array, "batch feature"] '
                 "(or Shaped[Array, '...'] to accept any shape explicitly)."
             )
 

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._match import Single, VariadicMemo, bind_variadic, eval_symbolic, match
+from ._match import bind_variadic, eval_symbolic, match
 from ._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec, StructSpec, TupleSpec
 
 __all__ = ["Bound", "Finding", "Leaf", "collect_leaves", "find_problem"]
@@ -50,7 +50,7 @@ class Finding:
 
 
 def collect_leaves(spec: Spec, value: Any, path: str) -> list[Leaf]:
-    if isinstance(spec, StructSpec) and isinstance(value, spec.cls) or (
+    if (isinstance(spec, StructSpec) and isinstance(value, spec.cls)) or (
         isinstance(spec, StructSpec) and not spec.check_isinstance
     ):
         assert isinstance(spec, StructSpec)
@@ -121,7 +121,9 @@ def check_leaf(leaf: Leaf, bound: Bound, argvals: Any) -> Finding | None:
                 bound.who[d.name] = where
             elif b != s:
                 f = Finding(leaf, "conflict", before, axis=d.name, dim=pos)
-                f.detail = f"{d.name}={b} was bound by {bound.who.get(d.name, '?')}, but {where} is {s}"
+                f.detail = (
+                    f"{d.name}={b} was bound by {bound.who.get(d.name, '?')}, but {where} is {s}"
+                )
                 return f
         elif d.code == FIXED:
             if d.size != s:
@@ -133,7 +135,9 @@ def check_leaf(leaf: Leaf, bound: Bound, argvals: Any) -> Finding | None:
             want = eval_symbolic(spec, d.expr, bound.sizes, argvals)
             if want != s:
                 f = Finding(leaf, "symbolic", before, dim=pos)
-                f.detail = f"{where} is {s}, but {d.expr} = {want}{_sym_sources(spec, d.expr, bound)}"
+                f.detail = (
+                    f"{where} is {s}, but {d.expr} = {want}{_sym_sources(spec, d.expr, bound)}"
+                )
                 return f
     var = spec.variadic
     if var is not None and var.name is not None:
@@ -154,11 +158,17 @@ def _sym_sources(spec: ArraySpec, expr: str, bound: Bound) -> str:
     code = spec.compiled.get(expr)
     if code is None:
         return ""
-    parts = [f"{n}={bound.sizes[n]} from {bound.who.get(n, '?')}" for n in code.co_names if n in bound.sizes]
+    parts = [
+        f"{n}={bound.sizes[n]} from {bound.who.get(n, '?')}"
+        for n in code.co_names
+        if n in bound.sizes
+    ]
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def run(leaves: list[Leaf], seed: Bound, argvals: Any, skip: int | None = None) -> tuple[Bound, Finding | None, int]:
+def run(
+    leaves: list[Leaf], seed: Bound, argvals: Any, skip: int | None = None
+) -> tuple[Bound, Finding | None, int]:
     bound = seed.copy()
     for i, leaf in enumerate(leaves):
         if i == skip:
@@ -172,9 +182,11 @@ def run(leaves: list[Leaf], seed: Bound, argvals: Any, skip: int | None = None) 
 RELATIONAL = ("conflict", "symbolic", "variadic", "opaque")
 
 
-def find_problem(arg_leaves: list[Leaf], ret_leaves: list[Leaf] | None, seed: Bound, argvals: Any) -> Finding | None:
+def find_problem(
+    arg_leaves: list[Leaf], ret_leaves: list[Leaf] | None, seed: Bound, argvals: Any
+) -> Finding | None:
     """Which leaf to blame, and the bindings of the others."""
-    bound, f, i = run(arg_leaves, seed, argvals)
+    bound, f, _ = run(arg_leaves, seed, argvals)
     if ret_leaves is not None:
         if f is not None:  # arguments inconsistent after all: report that instead
             return _finish(f)
@@ -183,8 +195,10 @@ def find_problem(arg_leaves: list[Leaf], ret_leaves: list[Leaf] | None, seed: Bo
     if f is None:
         return None
     if f.kind in RELATIONAL and len(arg_leaves) > 1:
-        candidates = [k for k in range(len(arg_leaves)) if run(arg_leaves, seed, argvals, skip=k)[1] is None]
-        if len(candidates) == 1 and candidates[0] != i:
+        candidates = [
+            k for k in range(len(arg_leaves)) if run(arg_leaves, seed, argvals, skip=k)[1] is None
+        ]
+        if len(candidates) == 1:
             k = candidates[0]
             others, _, _ = run(arg_leaves, seed, argvals, skip=k)
             g = check_leaf(arg_leaves[k], others.copy(), argvals)
@@ -198,7 +212,12 @@ def find_problem(arg_leaves: list[Leaf], ret_leaves: list[Leaf] | None, seed: Bo
 
 
 def _finish(f: Finding) -> Finding:
-    if isinstance(f.leaf.spec, ArraySpec) and f.kind in ("rank", "conflict", "fixed", "symbolic"):
+    if isinstance(f.leaf.spec, ArraySpec) and f.kind in (
+        "rank",
+        "conflict",
+        "fixed",
+        "symbolic",
+    ):
         f.diagnosis = diagnose_shape(f.leaf.spec, _shape_of(f.leaf.value), f.bound, f.leaf.path)
     return f
 
@@ -236,9 +255,8 @@ def _fits(exp: list[tuple[str, int | None, bool]], dims: tuple, shape: tuple[int
             if s != size:
                 return -1
             score += 1
-        elif d.code == NAMED:
-            if free.setdefault(label, s) != s:
-                return -1
+        elif d.code == NAMED and free.setdefault(label, s) != s:
+            return -1
     return score
 
 

@@ -45,7 +45,9 @@ def is_array_annotation(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, AbstractArray) and hint is not AbstractArray
 
 
-def array_parts(hint: Any) -> tuple[Any, tuple[Any, ...] | None, tuple[DimParts, ...], int | None, str, str]:
+def array_parts(
+    hint: Any,
+) -> tuple[Any, tuple[Any, ...] | None, tuple[DimParts, ...], int | None, str, str]:
     """(array_type, dtypes or None for any, dims, variadic index, dim_str, dtype name)."""
     dims = tuple(_dim_parts(d) for d in hint.dims)
     dtypes = None if hint.dtypes is _at._any_dtype else tuple(hint.dtypes)
@@ -68,7 +70,12 @@ def _dim_parts(d: Any) -> DimParts:
     if t is _at._NamedDim:
         return DimParts("named", name=d.name, broadcast=d.broadcastable, treepath=bool(d.treepath))
     if t is _at._NamedVariadicDim:
-        return DimParts("variadic", name=d.name, broadcast=d.broadcastable, treepath=bool(d.treepath))
+        return DimParts(
+            "variadic",
+            name=d.name,
+            broadcast=d.broadcastable,
+            treepath=bool(d.treepath),
+        )
     if t is _at._FixedDim:
         return DimParts("fixed", size=d.size, broadcast=d.broadcastable)
     if t is _at._SymbolicDim:
@@ -94,13 +101,16 @@ def dtype_matches(dtypes: tuple[Any, ...], name: str) -> bool:
         if type(d) is str:
             if d == name:
                 return True
-        elif isinstance(d, re.Pattern):
-            if d.match(name):
-                return True
+        elif isinstance(d, re.Pattern) and d.match(name):
+            return True
     return False
 
 
-def memo_push(single: dict[str, int], variadic: dict[str, tuple[bool, tuple[int, ...]]], arguments: dict[str, Any]) -> None:
+def memo_push(
+    single: dict[str, int],
+    variadic: dict[str, tuple[bool, tuple[int, ...]]],
+    arguments: dict[str, Any],
+) -> None:
     """Open a jaxtyping memo frame that shares `single` and `variadic`.
 
     `isinstance(x, Float[Array, "n"])` in the body of a checked function, and

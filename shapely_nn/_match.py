@@ -35,7 +35,9 @@ Single = dict[str, int]
 VariadicMemo = dict[str, tuple[bool, tuple[int, ...]]]
 
 
-def eval_symbolic(spec: ArraySpec, expr: str, single: Single, argvals: dict[str, Any] | None) -> Any:
+def eval_symbolic(
+    spec: ArraySpec, expr: str, single: Single, argvals: dict[str, Any] | None
+) -> Any:
     code = spec.compiled.get(expr)
     try:
         if code is None:
@@ -73,7 +75,9 @@ def _dims(dims: tuple, shape: Any, single: Single, spec: ArraySpec, argvals: Any
     return True
 
 
-def match_array(spec: ArraySpec, x: Any, single: Single, variadic: VariadicMemo, argvals: Any = None) -> bool:
+def match_array(
+    spec: ArraySpec, x: Any, single: Single, variadic: VariadicMemo, argvals: Any = None
+) -> bool:
     if not spec.check_type(x):
         return False
     try:
@@ -103,7 +107,9 @@ def match_array(spec: ArraySpec, x: Any, single: Single, variadic: VariadicMemo,
     return bind_variadic(name, var.broadcast, tuple(shape[npre : n - nsuf]), variadic) is None
 
 
-def bind_variadic(name: str, broadcastable: bool, new: tuple[int, ...], variadic: VariadicMemo) -> str | None:
+def bind_variadic(
+    name: str, broadcastable: bool, new: tuple[int, ...], variadic: VariadicMemo
+) -> str | None:
     """jaxtyping's variadic rule; returns None on success, else the reason."""
     prev = variadic.get(name)
     if prev is None:
@@ -132,7 +138,9 @@ def bind_variadic(name: str, broadcastable: bool, new: tuple[int, ...], variadic
     return None
 
 
-def match(spec: Spec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any = None) -> bool:
+def match(
+    spec: Spec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any = None
+) -> bool:
     t = type(spec)
     if t is ArraySpec:
         return match_array(spec, value, single, variadic, argvals)  # type: ignore[arg-type]
@@ -178,7 +186,9 @@ def match(spec: Spec, value: Any, single: Single, variadic: VariadicMemo, argval
     raise TypeError(f"unknown spec {spec!r}")  # pragma: no cover
 
 
-def match_fallback(spec: FallbackSpec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any) -> bool:
+def match_fallback(
+    spec: FallbackSpec, value: Any, single: Single, variadic: VariadicMemo, argvals: Any
+) -> bool:
     from beartype.door import is_bearable
 
     if not spec.has_arrays:

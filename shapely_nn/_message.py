@@ -14,6 +14,7 @@ Layout (each section only where it has something to say):
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from ._axes import registry
@@ -26,10 +27,17 @@ __all__ = ["describe_value", "render"]
 _W = 11  # width of the section labels
 
 
-def _section(label: str, lines: list[str]) -> list[str]:
+_WRAP = 79  # prose sections wrap to fit an 80-column terminal; tables do not
+
+
+def _section(label: str, lines: list[str], wrap: bool = False) -> list[str]:
     out = []
-    for i, line in enumerate(lines):
-        out.append("  " + (label if i == 0 else "").ljust(_W) + line)
+    first = True
+    for line in lines:
+        parts = textwrap.wrap(line, _WRAP - 2 - _W, break_on_hyphens=False) if wrap else [line]
+        for part in parts or [""]:
+            out.append("  " + (label if first else "").ljust(_W) + part)
+            first = False
     return out
 
 
@@ -41,7 +49,11 @@ def describe_value(x: Any) -> str:
             shape = str(x.shape)
         kind = type(x).__module__.split(".")[0] + "." + type(x).__name__
         if "jax" in kind:
-            kind = "jax.Array" if "Tracer" not in type(x).__name__ else f"traced jax.Array ({type(x).__name__})"
+            kind = (
+                "jax.Array"
+                if "Tracer" not in type(x).__name__
+                else f"traced jax.Array ({type(x).__name__})"
+            )
         elif kind == "numpy.ndarray":
             kind = "numpy.ndarray"
         return f"{dtype_string(x.dtype)}[{shape}] ({kind})"
@@ -74,7 +86,9 @@ def _meaning(name: str) -> str:
 
 def _dtype_list(dtypes: tuple[Any, ...]) -> str:
     names = [d if isinstance(d, str) else d.pattern for d in dtypes]
-    common = [d for d in names if not d.startswith(("float8", "float4", "int2", "int4", "uint2", "uint4"))]
+    common = [
+        d for d in names if not d.startswith(("float8", "float4", "int2", "int4", "uint2", "uint4"))
+    ]
     rare = len(names) - len(common)
     text = ", ".join(common)
     if rare:
@@ -93,17 +107,18 @@ def render(fn_name: str, f: Finding) -> str:
         if rows:
             lines += _section("axes", rows)
         if f.kind == "type":
-            lines += _section("problem", [_type_problem(spec, leaf.value)])
+            lines += _section("problem", [_type_problem(spec, leaf.value)], wrap=True)
         elif f.kind == "dtype":
             got = dtype_string(leaf.value.dtype)
             want = _dtype_list(spec.dtypes or ())
             lines += _section(
                 "problem",
                 [f"dtype {got} is not allowed by {spec.dtype_name}: expected {want}"],
+                wrap=True,
             )
             hint = _dtype_hint(spec, got)
             if hint:
-                lines += _section("hint", [hint])
+                lines += _section("hint", [hint], wrap=True)
         elif f.kind == "rank":
             rank = len(leaf.value.shape)
             want = f"{spec.rank}" if spec.variadic is None else f"at least {spec.rank}"
@@ -112,9 +127,9 @@ def render(fn_name: str, f: Finding) -> str:
                 [f"{rank} axes, expected {want} ({' '.join(spec.shape_labels())})"],
             )
         elif f.detail:
-            lines += _section("conflict", [f.detail])
+            lines += _section("conflict", [f.detail], wrap=True)
         if f.diagnosis:
-            lines += _section("diagnosis", f.diagnosis)
+            lines += _section("diagnosis", f.diagnosis, wrap=True)
     else:
         lines += _section("expected", [_hint_str(getattr(spec, "hint", None) or spec)])
         lines += _section("actual", [describe_value(leaf.value)])
@@ -125,10 +140,11 @@ def render(fn_name: str, f: Finding) -> str:
                 f"{' and '.join(f.suspects)} disagree; the other arguments fit either, "
                 "so either may be the wrong one"
             ],
+            wrap=True,
         )
     extra = _other_bindings(spec, f)
     if extra:
-        lines += _section("also bound", [extra])
+        lines += _section("also bound", [extra], wrap=True)
     return "\n".join(lines)
 
 
@@ -165,9 +181,7 @@ def _axis_rows(spec: ArraySpec, f: Finding) -> list[str]:
 def _other_bindings(spec: Any, f: Finding) -> str:
     mine = spec.names() if isinstance(spec, ArraySpec) else set()
     parts = [
-        f"{n}={s} ({f.bound.who.get(n, '?')})"
-        for n, s in f.bound.sizes.items()
-        if n not in mine
+        f"{n}={s} ({f.bound.who.get(n, '?')})" for n, s in f.bound.sizes.items() if n not in mine
     ]
     parts += [
         f"*{n}={shape} ({f.bound.vwho.get(n, '?')})"
@@ -178,17 +192,20 @@ def _other_bindings(spec: Any, f: Finding) -> str:
 
 
 def _type_problem(spec: ArraySpec, x: Any) -> str:
-    want = getattr(spec.array_type, "__name__", repr(spec.array_type))
+    want = getattr(spec.array_type, "__name__", repr(spec.array_type)).rsplit(".", 1)[-1]
     mod = getattr(spec.array_type, "__module__", "")
     if mod.startswith("jax"):
-        want = f"jax.{want}" if not want.startswith("jax") else want
+        want = f"jax.{want}"
         fix = "convert it with jnp.asarray(...)"
     elif mod.startswith("numpy"):
         want = f"numpy.{want}"
         fix = "convert it with np.asarray(...)"
     else:
         fix = "pass an array of that type"
-    return f"expected an instance of {want}, got {type(x).__module__}.{type(x).__qualname__}: {fix}"
+    got = type(x).__qualname__
+    if type(x).__module__ not in ("builtins", None):
+        got = f"{type(x).__module__}.{got}"
+    return f"expected a {want}, got {got}: {fix}"
 
 
 def _dtype_hint(spec: ArraySpec, got: str) -> str:
@@ -198,5 +215,7 @@ def _dtype_hint(spec: ArraySpec, got: str) -> str:
     if got == "float64" and "float32" in dtypes:
         return "float64 where float32 is expected: numpy's default dtype, or jax_enable_x64?"
     if got.startswith("float") and any(d.startswith(("int", "uint")) for d in dtypes):
-        return "floats where integers are expected: indices computed in float? cast with .astype(int)"
+        return (
+            "floats where integers are expected: indices computed in float? cast with .astype(int)"
+        )
     return ""

@@ -88,7 +88,12 @@ class Plan:
             names = {p.name for p in self.all_params}
             for k, v in kwargs.items():
                 if k not in names:
-                    out.append((Param(f"{self.varkw.name}[{k!r}]", -3, self.varkw.spec, True), v))
+                    out.append(
+                        (
+                            Param(f"{self.varkw.name}[{k!r}]", -3, self.varkw.spec, True),
+                            v,
+                        )
+                    )
         return out
 
 
@@ -116,11 +121,23 @@ def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
         hint = hints.get(p.name, inspect.Parameter.empty)
         annotated = p.name in hints
         spec = spec_from_hint(hint, where=f"{name}(), argument {p.name!r}")
-        is_self = first and not annotated and p.name in ("self", "cls") and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
+        is_self = (
+            first
+            and not annotated
+            and p.name in ("self", "cls")
+            and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
+        )
         first = False
         if p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD):
             all_params.append(
-                Param(p.name, n_pos, spec, annotated, is_self, p.kind is not _P.POSITIONAL_ONLY)
+                Param(
+                    p.name,
+                    n_pos,
+                    spec,
+                    annotated,
+                    is_self,
+                    p.kind is not _P.POSITIONAL_ONLY,
+                )
             )
             n_pos += 1
         elif p.kind is _P.KEYWORD_ONLY:
@@ -132,7 +149,9 @@ def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
     ret: Spec | None = None
     if "return" in hints:
         ret = spec_from_hint(hints["return"], where=f"{name}(), return")
-        if isinstance(ret, AnySpec) or (isinstance(ret, FallbackSpec) and not ret.has_arrays and ret.hint is type(None)):
+        if isinstance(ret, AnySpec) or (
+            isinstance(ret, FallbackSpec) and not ret.has_arrays and ret.hint is type(None)
+        ):
             ret = None if isinstance(ret, AnySpec) else ret
     checked = tuple(p for p in all_params if p.is_self or not isinstance(p.spec, AnySpec))
     specs = [p.spec for p in all_params] + ([ret] if ret is not None else [])
@@ -169,7 +188,13 @@ def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
     return plan
 
 
-def _check_consistency(name: str, params: list[Param], ret: Spec | None, leaves: list[ArraySpec], names: frozenset[str]) -> None:
+def _check_consistency(
+    name: str,
+    params: list[Param],
+    ret: Spec | None,
+    leaves: list[ArraySpec],
+    names: frozenset[str],
+) -> None:
     """Contradictions visible before any call."""
     singles: set[str] = set()
     variadics: set[str] = set()

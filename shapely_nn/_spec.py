@@ -305,7 +305,9 @@ def _hint_mentions_arrays(hint: Any, depth: int = 0) -> bool:
 _STRUCT_CACHE: dict[type, tuple[tuple[str, Spec], ...] | None] = {}
 
 
-def struct_fields(cls: type, *, where: str = "", depth: int = 0) -> tuple[tuple[str, Spec], ...] | None:
+def struct_fields(
+    cls: type, *, where: str = "", depth: int = 0
+) -> tuple[tuple[str, Spec], ...] | None:
     """Fields of a NamedTuple / dataclass (equinox modules are dataclasses) that carry
     array annotations, or None if `cls` is not such a class or has none."""
     if cls in _STRUCT_CACHE:
@@ -322,10 +324,11 @@ def struct_fields(cls: type, *, where: str = "", depth: int = 0) -> tuple[tuple[
     try:
         try:
             hints = typing.get_type_hints(cls, include_extras=True)
+        except NameError:
+            raise  # maybe defined later: the decorator retries at the first call
         except Exception as e:
             raise AnnotationError(
-                f"{where}: could not resolve the field annotations of "
-                f"{cls.__qualname__}: {e}"
+                f"{where}: could not resolve the field annotations of {cls.__qualname__}: {e}"
             ) from e
         out: list[tuple[str, Spec]] = []
         for name in names:

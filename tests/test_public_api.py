@@ -1,0 +1,40 @@
+import jaxtyping
+
+import shapely_nn as sn
+
+
+def test_all_is_pinned():
+    assert sorted(sn.__all__) == sorted(
+        [
+            "KINDS",
+            "MODES",
+            "AnnotationError",
+            "Axis",
+            "AxisConflictError",
+            "AxisRegistry",
+            "ShapeError",
+            "ShapelyError",
+            "ValueConstraintError",
+            "axes",
+            "axis",
+            "get_mode",
+            "mode",
+            "set_mode",
+            "shaped",
+        ]
+    )
+    for name in sn.__all__:
+        assert getattr(sn, name) is not None
+
+
+def test_error_hierarchy_keeps_jaxtyping_except_clauses_working():
+    assert issubclass(sn.ShapeError, jaxtyping.TypeCheckError)
+    assert issubclass(sn.AnnotationError, jaxtyping.AnnotationError)
+    for cls in (
+        sn.ShapeError,
+        sn.AnnotationError,
+        sn.AxisConflictError,
+        sn.ValueConstraintError,
+    ):
+        assert issubclass(cls, sn.ShapelyError)
+        assert cls.__module__ == "shapely_nn"
