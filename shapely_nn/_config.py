@@ -22,7 +22,8 @@ ENV_VAR = "SHAPELY_NN_MODE"
 
 def _validate(value: object, source: str) -> str:
     if isinstance(value, str) and value.strip().lower() in MODES:
-        return value.strip().lower()
+        # the canonical constant, so the wrapper can compare with `is`
+        return MODES[MODES.index(value.strip().lower())]
     valid = ", ".join(repr(m) for m in MODES)
     raise ValueError(f"{source}: unknown mode {value!r}; valid modes are {valid}.")
 
