@@ -70,6 +70,7 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
     if _config.get_mode() == _OFF:
         return fn
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = name.rsplit("<locals>.", 1)[-1]  # 'outer.<locals>.f' reads as 'f'
     holder: list[Plan | None] = [None]
     try:
         holder[0] = build_plan(fn, name, kinds)

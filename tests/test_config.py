@@ -22,7 +22,9 @@ def test_mode_is_on_by_default_and_validated():
     assert sn.get_mode() == "on"
     with pytest.raises(ValueError) as e:
         sn.set_mode("loud")
-    assert str(e.value) == "sn.set_mode: unknown mode 'loud'; valid modes are 'off', 'on', 'strict'."
+    assert (
+        str(e.value) == "sn.set_mode: unknown mode 'loud'; valid modes are 'off', 'on', 'strict'."
+    )
     with pytest.raises(ValueError, match="valid modes are 'off', 'on', 'strict'"), sn.mode("of"):
         pass
     assert sn.get_mode() == "on"

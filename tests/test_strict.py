@@ -63,7 +63,10 @@ def test_array_without_annotation_is_an_error_in_strict_mode():
 
 def test_array_annotated_without_shape_is_an_error_in_strict_mode():
     shapeless(jnp.ones((2, 3)), jnp.ones((3, 4)))
-    with sn.mode("strict"), pytest.raises(sn.AnnotationError, match="an annotation without a shape"):
+    with (
+        sn.mode("strict"),
+        pytest.raises(sn.AnnotationError, match="an annotation without a shape"),
+    ):
         shapeless(jnp.ones((2, 3)), jnp.ones((3, 4)))
 
 
