@@ -10,7 +10,7 @@ import shapely_nn as sn
 
 
 def test_malformed_annotation_in_a_future_annotations_module():
-    def f(x: Float[Array, "a,b"]) -> None: ...
+    def f(x: Float[Array, "a,b"]) -> None: ...  # noqa: F821
 
     with pytest.raises(sn.AnnotationError) as e:
         sn.shaped(f)
@@ -39,7 +39,7 @@ def test_symbolic_axis_that_is_not_python():
 
 
 def test_axis_used_as_single_and_variadic():
-    def f(x: Float[Array, "*batch n"], y: Float[Array, "batch"]) -> None: ...
+    def f(x: Float[Array, "*batch n"], y: Float[Array, " batch"]) -> None: ...
 
     with pytest.raises(sn.AnnotationError, match="used both as a single axis and as a variadic"):
         sn.shaped(f)

@@ -35,7 +35,7 @@ def test_jit_checks_while_tracing_and_not_after():
     jf(jnp.ones((2, 3)))
     jf(jnp.ones((2, 3)))
     assert traces == [(2, 3)]  # one trace, compiled call afterwards
-    with pytest.raises(sn.ShapeError, match="traced jax.Array"):
+    with pytest.raises(sn.ShapeError, match=r"traced jax\.Array"):
         jf(jnp.ones((2, 3, 4)))
 
 
