@@ -29,10 +29,16 @@ def _validate(value: object, source: str) -> str:
 
 
 class _State:
-    __slots__ = ("mode",)
+    # `fast` is the mode when no thread holds a `with sn.mode(...)` override, else
+    # None: the wrapper reads one attribute on the common path and only looks at
+    # the thread-local override while some block is active.
+    __slots__ = ("fast", "lock", "mode", "overrides")
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
+        self.fast: str | None = mode
+        self.overrides = 0
+        self.lock = threading.Lock()
 
 
 class _Local(threading.local):
@@ -64,7 +70,10 @@ def set_mode(value: Mode) -> None:
     Functions decorated while the mode was "off" are not wrapped at all, so turning
     checks on later does not reach them.
     """
-    STATE.mode = _validate(value, "sn.set_mode")
+    new = _validate(value, "sn.set_mode")
+    with STATE.lock:
+        STATE.mode = new
+        STATE.fast = new if STATE.overrides == 0 else None
 
 
 @contextmanager
@@ -78,8 +87,15 @@ def mode(value: Mode) -> Iterator[None]:
     """
     new = _validate(value, "sn.mode")
     old = LOCAL.override
+    with STATE.lock:
+        STATE.overrides += 1
+        STATE.fast = None
     LOCAL.override = new
     try:
         yield
     finally:
         LOCAL.override = old
+        with STATE.lock:
+            STATE.overrides -= 1
+            if STATE.overrides == 0:
+                STATE.fast = STATE.mode

@@ -90,14 +90,8 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
                 ) from e
         return plan
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def call(mode: str, args: tuple, kwargs: dict) -> Any:
         __tracebackhide__ = True
-        mode = _LOCAL.override
-        if mode is None:
-            mode = _STATE.mode
-        if mode is _OFF:
-            return fn(*args, **kwargs)
         plan = holder[0] or get_plan()
         if plan.seed_version != _REG.version:
             plan.refresh_seed()
@@ -139,6 +133,22 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
         if ret is not None and not match(ret, out, single, variadic, argvals):
             _fail_return(plan, args, kwargs, out, argvals)
         return out
+
+    # The wrapper stays tiny: with checks off it costs one attribute read and two
+    # identity tests more than a bare pass-through (few closure cells to copy).
+    state = _STATE
+    local = _LOCAL
+    off = _OFF
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        mode = state.fast
+        if mode is None:  # some thread is inside `with sn.mode(...)`
+            mode = local.override or state.mode
+        if mode is off:
+            return fn(*args, **kwargs)
+        __tracebackhide__ = True
+        return call(mode, args, kwargs)
 
     wrapper.__shapely_nn__ = get_plan  # type: ignore[attr-defined]
     wrapper.__shapely_nn_kinds__ = dict(kinds or {})  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._errors import AnnotationError
 from ._match import bind_variadic, eval_symbolic, match
 from ._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec, StructSpec, TupleSpec
 
@@ -132,7 +133,14 @@ def check_leaf(leaf: Leaf, bound: Bound, argvals: Any) -> Finding | None:
                 return f
         elif d.code == SYMBOLIC:
             assert d.expr is not None
-            want = eval_symbolic(spec, d.expr, bound.sizes, argvals)
+            try:
+                want = eval_symbolic(spec, d.expr, bound.sizes, argvals)
+            except AnnotationError as e:
+                # only reachable while weighing which argument to blame, with one
+                # argument left out: that leaves this expression unevaluable
+                f = Finding(leaf, "symbolic", before, dim=pos)
+                f.detail = str(e)
+                return f
             if want != s:
                 f = Finding(leaf, "symbolic", before, dim=pos)
                 f.detail = (
