@@ -18,7 +18,6 @@ from jaxtyping import Float, jaxtyped
 
 import shapely_nn as sn
 
-
 OUT = np.ones((4, 5), np.float32)
 
 

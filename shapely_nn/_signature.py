@@ -10,6 +10,7 @@ from typing import Any
 from ._axes import check_kind, registry
 from ._errors import AnnotationError
 from ._spec import (
+    FALLBACK_NS,
     AnySpec,
     ArraySpec,
     FallbackSpec,
@@ -108,6 +109,14 @@ def resolve_hints(fn: Any, name: str) -> dict[str, Any]:
 
 
 def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
+    FALLBACK_NS.ns = getattr(inspect.unwrap(fn), "__globals__", None)
+    try:
+        return _build_plan(fn, name, kinds)
+    finally:
+        FALLBACK_NS.ns = None
+
+
+def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
     hints = resolve_hints(fn, name)
     try:
         sig = inspect.signature(fn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import threading
 import types
 import typing
 from dataclasses import dataclass, field
@@ -223,11 +224,8 @@ def _is_annotated(hint: Any) -> bool:
 
 
 def constraint_type() -> type | None:
-    try:
-        from ._constraints import Constraint
-    except ImportError:  # pragma: no cover - constraints module not built yet
-        return None
-    return Constraint
+    """The value-constraint base class, once a module defines it (see CHANGELOG)."""
+    return None
 
 
 def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
@@ -304,6 +302,20 @@ def _hint_mentions_arrays(hint: Any, depth: int = 0) -> bool:
 
 _STRUCT_CACHE: dict[type, tuple[tuple[str, Spec], ...] | None] = {}
 
+# The globals of the function being compiled: a fallback namespace for classes
+# whose module is not importable (defined in exec'd code or a run-as-script file).
+FALLBACK_NS = threading.local()
+
+
+def _class_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls, include_extras=True)
+    except NameError:
+        ns = getattr(FALLBACK_NS, "ns", None)
+        if not ns:
+            raise
+        return typing.get_type_hints(cls, localns={**ns, **vars(cls)}, include_extras=True)
+
 
 def struct_fields(
     cls: type, *, where: str = "", depth: int = 0
@@ -323,7 +335,7 @@ def struct_fields(
     _STRUCT_CACHE[cls] = None  # guards against recursive definitions
     try:
         try:
-            hints = typing.get_type_hints(cls, include_extras=True)
+            hints = _class_hints(cls)
         except NameError:
             raise  # maybe defined later: the decorator retries at the first call
         except Exception as e:

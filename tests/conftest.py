@@ -40,3 +40,15 @@ def _default_mode():
     sn.set_mode("on")
     yield
     sn.set_mode("on")
+
+
+@pytest.fixture
+def isolated_axes():
+    """Restore the axis registry afterwards, for tests that declare throwaway axes."""
+    reg = sn.axes()
+    saved = dict(reg._axes)
+    yield reg
+    with reg._lock:
+        reg._axes.clear()
+        reg._axes.update(saved)
+        reg.version += 1

@@ -1,0 +1,1 @@
+"""Small, fully annotated example models that show shapely_nn at work."""
