@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-TEXT = re.compile(r"```python\n(.*?)```\n\nprints\n\n```text\n(.*?)```", re.S)
+TEXT = re.compile(r"```python\n((?:(?!```).)*?)```\n\nprints\n\n```text\n(.*?)```", re.S)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -30,12 +30,16 @@ def test_printed_output_matches_the_page(page, isolated_axes):
     text = page.read_text()
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     shown = dict(TEXT.findall(text))
+    assert all(block in BLOCK.findall(text) for block in shown)
+    checked = 0
     for block in BLOCK.findall(text):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(block, str(page), "exec", dont_inherit=True), namespace)
         if block in shown:
             assert out.getvalue() == shown[block]
+            checked += 1
+    assert checked == len(shown) == text.count("\nprints\n")
 
 
 def test_quickstart_runs_and_catches_the_transposed_input(capsys, isolated_axes):
