@@ -156,7 +156,15 @@ def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
         else:
             varkw = Param(p.name, -3, spec, annotated)
     ret: Spec | None = None
-    if "return" in hints:
+    target = inspect.unwrap(fn)
+    produces_later = (
+        inspect.isgeneratorfunction(target)
+        or inspect.iscoroutinefunction(target)
+        or inspect.isasyncgenfunction(target)
+    )
+    # a generator or coroutine returns a generator/coroutine object, not the value
+    # its return annotation describes: only its arguments are checked
+    if "return" in hints and not produces_later:
         ret = spec_from_hint(hints["return"], where=f"{name}(), return")
         if isinstance(ret, AnySpec) or (
             isinstance(ret, FallbackSpec) and not ret.has_arrays and ret.hint is type(None)

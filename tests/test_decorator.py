@@ -302,3 +302,21 @@ def test_shaped_with_any_shape():
 
     f(jnp.ones((1, 2, 3)))
     f(jnp.ones(()))
+
+
+def test_generators_and_coroutines_check_arguments_only():
+    import asyncio
+    from collections.abc import Iterator
+
+    @sn.shaped
+    def gen(x: Float[Array, " n"]) -> Iterator[Float[Array, " n"]]:
+        yield x
+
+    @sn.shaped
+    async def coro(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+    assert next(gen(jnp.ones(2))).shape == (2,)
+    assert asyncio.run(coro(jnp.ones(2))).shape == (2,)
+    with pytest.raises(sn.ShapeError):
+        gen(jnp.ones((2, 2)))
