@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import equinox as eqx
@@ -305,9 +307,6 @@ def test_shaped_with_any_shape():
 
 
 def test_generators_and_coroutines_check_arguments_only():
-    import asyncio
-    from collections.abc import Iterator
-
     @sn.shaped
     def gen(x: Float[Array, " n"]) -> Iterator[Float[Array, " n"]]:
         yield x
