@@ -10,9 +10,19 @@ from ._axes import AxisRegistry as AxisRegistry
 from ._axes import axes as axes
 from ._axes import axis as axis
 from ._config import MODES as MODES
+from ._config import get_check_traced as get_check_traced
 from ._config import get_mode as get_mode
 from ._config import mode as mode
+from ._config import set_check_traced as set_check_traced
 from ._config import set_mode as set_mode
+from ._constraints import Constraint as Constraint
+from ._constraints import Finite as Finite
+from ._constraints import IndexInto as IndexInto
+from ._constraints import NonNegative as NonNegative
+from ._constraints import Positive as Positive
+from ._constraints import Probability as Probability
+from ._constraints import Simplex as Simplex
+from ._constraints import Violation as Violation
 from ._decorator import shaped as shaped
 from ._errors import AnnotationError as AnnotationError
 from ._errors import AxisConflictError as AxisConflictError
@@ -29,13 +39,23 @@ __all__ = [
     "Axis",
     "AxisConflictError",
     "AxisRegistry",
+    "Constraint",
+    "Finite",
+    "IndexInto",
+    "NonNegative",
+    "Positive",
+    "Probability",
     "ShapeError",
     "ShapelyError",
+    "Simplex",
     "ValueConstraintError",
+    "Violation",
     "axes",
     "axis",
+    "get_check_traced",
     "get_mode",
     "mode",
+    "set_check_traced",
     "set_mode",
     "shaped",
 ]

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-__all__ = ["MODES", "Mode", "get_mode", "mode", "set_mode"]
+__all__ = ["MODES", "Mode", "get_check_traced", "get_mode", "mode", "set_check_traced", "set_mode"]
 
 Mode = Literal["off", "on", "strict"]
 MODES: tuple[str, ...] = ("off", "on", "strict")
 ENV_VAR = "SHAPELY_NN_MODE"
+TRACED_ENV_VAR = "SHAPELY_NN_CHECK_TRACED"
 
 
 def _validate(value: object, source: str) -> str:
@@ -53,7 +54,41 @@ def _from_env() -> str:
     return _validate(raw, f"environment variable {ENV_VAR}")
 
 
+def _traced_from_env() -> bool:
+    raw = os.environ.get(TRACED_ENV_VAR, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"environment variable {TRACED_ENV_VAR}: {raw!r} is not a boolean; use 1 or 0")
+
+
 STATE = _State(_from_env())
+#: value constraints on tracers (inside jit/vmap/grad/scan) run through jax.debug.callback
+TRACED = {"enabled": _traced_from_env()}
+
+
+def set_check_traced(enabled: bool) -> None:
+    """Run value constraints inside compiled code too (default: off).
+
+    Off, constraints are checked on concrete arrays only and skipped on tracers,
+    so they never raise a false error under `jax.jit`. On, every constrained
+    argument and return of a function traced by jit/vmap/grad/scan gets a
+    `jax.debug.callback` that checks it at run time; a violation surfaces as a
+    `jax.errors.JaxRuntimeError` whose text holds the full message. Per function:
+    `@sn.shaped(check_traced=True)`. Functions traced before the switch keep
+    what they were compiled with.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"sn.set_check_traced: expected True or False, got {enabled!r}")
+    TRACED["enabled"] = enabled
+
+
+def get_check_traced() -> bool:
+    """Whether value constraints run inside compiled code (see `set_check_traced`)."""
+    return TRACED["enabled"]
+
+
 LOCAL = _Local()
 
 

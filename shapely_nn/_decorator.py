@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from . import _config
 from . import _jaxtyping_bridge as jb
 from ._axes import registry
-from ._diagnose import Bound, collect_leaves, find_problem
+from ._diagnose import Bound, collect_leaves, find_problem, run
 from ._errors import AnnotationError, ShapeError
 from ._match import match, match_array
 from ._message import render
 from ._signature import Plan, build_plan
 from ._spec import ArraySpec, FallbackSpec, StructSpec
+from ._values import check_leaves
 
 __all__ = ["shaped"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STATE = _config.STATE
+_TRACED = _config.TRACED
 _LOCAL = _config.LOCAL
 _OFF = "off"
 _STRICT = "strict"
@@ -32,8 +35,16 @@ _MISSING = object()
 @overload
 def shaped(fn: F, /) -> F: ...
 @overload
-def shaped(*, kinds: dict[str, str] | None = None) -> Callable[[F], F]: ...
-def shaped(fn: Any = None, /, *, kinds: dict[str, str] | None = None) -> Any:
+def shaped(
+    *, kinds: dict[str, str] | None = None, check_traced: bool | None = None
+) -> Callable[[F], F]: ...
+def shaped(
+    fn: Any = None,
+    /,
+    *,
+    kinds: dict[str, str] | None = None,
+    check_traced: bool | None = None,
+) -> Any:
     """Check a function's array arguments and return value against their jaxtyping
     annotations, with all of them sharing one set of axis sizes.
 
@@ -45,21 +56,55 @@ def shaped(fn: Any = None, /, *, kinds: dict[str, str] | None = None) -> Any:
     ```
 
     Bare or with options: `@sn.shaped(kinds={"batch": "plain"})` overrides the
-    declared kind of an axis for this function (the test generator reads it).
+    declared kind of an axis for this function (the test generator reads it);
+    `check_traced=True` runs its value constraints inside compiled code too
+    (default: `sn.get_check_traced()`).
     Works on functions, methods and `__call__` of NamedTuples, dataclasses and
     equinox modules; inside `jax.jit` the check runs once, while tracing.
     In mode "off" at decoration time the function itself is returned.
     """
     if kinds is not None and not isinstance(kinds, dict):
         raise TypeError(f"@sn.shaped: kinds must be a dict of axis name -> kind, got {kinds!r}")
+    if check_traced is not None and not isinstance(check_traced, bool):
+        raise TypeError(
+            f"@sn.shaped: check_traced must be True, False or None, got {check_traced!r}"
+        )
     if fn is None:
-        return functools.partial(_decorate, kinds=kinds)
-    return _decorate(fn, kinds=kinds)
+
+        def decorator(fn: Any) -> Any:
+            return _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+
+        return decorator
+    return _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
 
 
-def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
+def _caller_locals() -> dict[str, Any] | None:
+    """Locals of the scope applying the decorator (two frames up), so string
+    annotations (`from __future__ import annotations`) may name local classes."""
+    frame = sys._getframe(2)
+    try:
+        if frame.f_code.co_flags & inspect.CO_NEWLOCALS:  # a function scope
+            return dict(frame.f_locals)
+        return None  # module or class scope: globals (or the class body) suffice
+    finally:
+        del frame
+
+
+def _decorate(
+    fn: Any,
+    *,
+    kinds: dict[str, str] | None,
+    check_traced: bool | None = None,
+    localns: dict[str, Any] | None = None,
+) -> Any:
     if isinstance(fn, (staticmethod, classmethod)):
-        return type(fn)(_decorate(fn.__func__, kinds=kinds))
+        return type(fn)(
+            _decorate(fn.__func__, kinds=kinds, check_traced=check_traced, localns=localns)
+        )
+    if getattr(fn, "__shapely_nn_auto__", False):
+        # wrapped by sn.check_package's import hook, now decorated by hand: the
+        # explicit decoration (and its options) wins, without checking twice
+        fn = fn.__wrapped__
     if not callable(fn):
         raise TypeError(f"@sn.shaped decorates functions, not {type(fn).__name__} {fn!r}")
     if inspect.isclass(fn):
@@ -73,7 +118,7 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
     name = name.rsplit("<locals>.", 1)[-1]  # 'outer.<locals>.f' reads as 'f'
     holder: list[Plan | None] = [None]
     try:
-        holder[0] = build_plan(fn, name, kinds)
+        holder[0] = build_plan(fn, name, kinds, localns)
     except NameError:
         # a forward reference not defined yet (a class defined later in the module):
         # resolve at the first call instead
@@ -83,7 +128,7 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
         plan = holder[0]
         if plan is None:
             try:
-                plan = holder[0] = build_plan(fn, name, kinds)
+                plan = holder[0] = build_plan(fn, name, kinds, localns)
             except NameError as e:
                 raise AnnotationError(
                     f"{name}: an annotation names something undefined: {e}"
@@ -123,6 +168,13 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
             _check_var(plan, args, kwargs, single, variadic, argvals)
         if mode is _STRICT:
             _strict(plan, args, kwargs)
+        if plan.value_params:
+            traced = _TRACED["enabled"] if check_traced is None else check_traced
+            for p, v in plan.arguments(args, kwargs):
+                if p in plan.value_params:
+                    check_leaves(
+                        plan.name, p.spec, v, p.name, single, traced, _Who(plan, args, kwargs)
+                    )
         jb.memo_push(single, variadic, {})
         try:
             out = fn(*args, **kwargs)
@@ -132,6 +184,10 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
         ret = plan.ret
         if ret is not None and not match(ret, out, single, variadic, argvals):
             _fail_return(plan, args, kwargs, out, argvals)
+        if plan.ret_values:
+            assert ret is not None
+            traced = _TRACED["enabled"] if check_traced is None else check_traced
+            check_leaves(plan.name, ret, out, "return", single, traced, _Who(plan, args, kwargs))
         return out
 
     # The wrapper stays tiny: with checks off it costs one attribute read and two
@@ -153,6 +209,21 @@ def _decorate(fn: Any, *, kinds: dict[str, str] | None) -> Any:
     wrapper.__shapely_nn__ = get_plan  # type: ignore[attr-defined]
     wrapper.__shapely_nn_kinds__ = dict(kinds or {})  # type: ignore[attr-defined]
     return wrapper
+
+
+class _Who:
+    """Who bound an axis, worked out only when a message needs it."""
+
+    __slots__ = ("args", "kwargs", "plan")
+
+    def __init__(self, plan: Plan, args: tuple, kwargs: dict) -> None:
+        self.plan, self.args, self.kwargs = plan, args, kwargs
+
+    def __call__(self, axis: str) -> str | None:
+        bound, _, _ = run(
+            _arg_leaves(self.plan, self.args, self.kwargs), _seed_bound(self.plan), None
+        )
+        return bound.who.get(axis)
 
 
 def plan_of(fn: Any) -> Plan | None:

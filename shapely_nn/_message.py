@@ -24,13 +24,13 @@ from ._spec import NAMED, ArraySpec
 
 __all__ = ["describe_value", "render"]
 
-_W = 11  # width of the section labels
+_W = 12  # width of the section labels
 
 
 _WRAP = 79  # prose sections wrap to fit an 80-column terminal; tables do not
 
 
-def _section(label: str, lines: list[str], wrap: bool = False) -> list[str]:
+def section(label: str, lines: list[str], wrap: bool = False) -> list[str]:
     out = []
     first = True
     for line in lines:
@@ -101,40 +101,40 @@ def render(fn_name: str, f: Finding) -> str:
     spec = leaf.spec
     lines = [f"{fn_name}(): {_subject(leaf.path)} does not match its annotation"]
     if isinstance(spec, ArraySpec):
-        lines += _section("expected", [spec.annotation_str()])
-        lines += _section("actual", [describe_value(leaf.value)])
+        lines += section("expected", [spec.annotation_str()])
+        lines += section("actual", [describe_value(leaf.value)])
         rows = _axis_rows(spec, f)
         if rows:
-            lines += _section("axes", rows)
+            lines += section("axes", rows)
         if f.kind == "type":
-            lines += _section("problem", [_type_problem(spec, leaf.value)], wrap=True)
+            lines += section("problem", [_type_problem(spec, leaf.value)], wrap=True)
         elif f.kind == "dtype":
             got = dtype_string(leaf.value.dtype)
             want = _dtype_list(spec.dtypes or ())
-            lines += _section(
+            lines += section(
                 "problem",
                 [f"dtype {got} is not allowed by {spec.dtype_name}: expected {want}"],
                 wrap=True,
             )
             hint = _dtype_hint(spec, got)
             if hint:
-                lines += _section("hint", [hint], wrap=True)
+                lines += section("hint", [hint], wrap=True)
         elif f.kind == "rank":
             rank = len(leaf.value.shape)
             want = f"{spec.rank}" if spec.variadic is None else f"at least {spec.rank}"
-            lines += _section(
+            lines += section(
                 "problem",
                 [f"{rank} axes, expected {want} ({' '.join(spec.shape_labels())})"],
             )
         elif f.detail:
-            lines += _section("conflict", [f.detail], wrap=True)
+            lines += section("conflict", [f.detail], wrap=True)
         if f.diagnosis:
-            lines += _section("diagnosis", f.diagnosis, wrap=True)
+            lines += section("diagnosis", f.diagnosis, wrap=True)
     else:
-        lines += _section("expected", [_hint_str(getattr(spec, "hint", None) or spec)])
-        lines += _section("actual", [describe_value(leaf.value)])
+        lines += section("expected", [_hint_str(getattr(spec, "hint", None) or spec)])
+        lines += section("actual", [describe_value(leaf.value)])
     if len(f.suspects) > 1:
-        lines += _section(
+        lines += section(
             "note",
             [
                 f"{' and '.join(f.suspects)} disagree; the other arguments fit either, "
@@ -144,7 +144,7 @@ def render(fn_name: str, f: Finding) -> str:
         )
     extra = _other_bindings(spec, f)
     if extra:
-        lines += _section("also bound", [extra], wrap=True)
+        lines += section("also bound", [extra], wrap=True)
     return "\n".join(lines)
 
 

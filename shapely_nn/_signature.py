@@ -19,6 +19,7 @@ from ._spec import (
     spec_from_hint,
     struct_fields,
 )
+from ._values import validate_constraints
 
 __all__ = ["Param", "Plan", "build_plan"]
 
@@ -52,6 +53,9 @@ class Plan:
     seed: dict[str, int] = field(default_factory=dict)
     seed_version: int = -1
     self_cache: dict[type, Spec | None] = field(default_factory=dict)
+    # parameters (and whether the return) carry value constraints
+    value_params: tuple[Param, ...] = ()
+    ret_values: bool = False
 
     def refresh_seed(self) -> None:
         reg = registry()
@@ -98,26 +102,34 @@ class Plan:
         return out
 
 
-def resolve_hints(fn: Any, name: str) -> dict[str, Any]:
+def resolve_hints(fn: Any, name: str, localns: dict[str, Any] | None = None) -> dict[str, Any]:
     target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
     try:
         return typing.get_type_hints(target, include_extras=True)
     except NameError:
-        raise
+        if not localns:
+            raise
+        # string annotations naming locals of the scope that decorated the function
+        return typing.get_type_hints(target, localns=localns, include_extras=True)
     except (ValueError, TypeError, SyntaxError) as e:
         raise AnnotationError(f"{name}: an annotation could not be evaluated: {e}") from e
 
 
-def build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
-    FALLBACK_NS.ns = getattr(inspect.unwrap(fn), "__globals__", None)
+def build_plan(
+    fn: Any, name: str, kinds: dict[str, str] | None, localns: dict[str, Any] | None = None
+) -> Plan:
+    globalns = getattr(inspect.unwrap(fn), "__globals__", None) or {}
+    FALLBACK_NS.ns = {**globalns, **(localns or {})}
     try:
-        return _build_plan(fn, name, kinds)
+        return _build_plan(fn, name, kinds, localns)
     finally:
         FALLBACK_NS.ns = None
 
 
-def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
-    hints = resolve_hints(fn, name)
+def _build_plan(
+    fn: Any, name: str, kinds: dict[str, str] | None, localns: dict[str, Any] | None
+) -> Plan:
+    hints = resolve_hints(fn, name, localns)
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError) as e:
@@ -177,6 +189,9 @@ def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
     for s in specs:
         leaves.extend(a for _, a in s.array_leaves("x"))
     names = frozenset().union(*(a.names() for a in leaves)) if leaves else frozenset()
+    dim_names = set(names)
+    # axes named by constraints (IndexInto) need their declared sizes seeded too
+    names |= {c.axis for a in leaves for c in a.constraints if getattr(c, "axis", None)}
     needs_argvals = any("{" in (d.expr or "") for a in leaves for d in a.dims)
     _check_consistency(name, all_params, ret, leaves, names)
     kinds = dict(kinds or {})
@@ -187,6 +202,25 @@ def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
                 f"{name}: kinds= overrides axis {axis_name!r}, which none of its "
                 f"annotations uses (it uses: {', '.join(sorted(names)) or 'none'})"
             )
+    declared = {a.name: a.size for a in registry() if a.size is not None}
+    value_params = []
+    for p in all_params + [q for q in (varargs, varkw) if q is not None]:
+        constrained = [(path, a) for path, a in p.spec.array_leaves(p.name) if a.constraints]
+        for path, a in constrained:
+            validate_constraints(name, path, a, dim_names, declared)
+        if constrained and p.index != -3:
+            value_params.append(p)
+        elif constrained:
+            raise AnnotationError(
+                f"{name}: value constraints on *args/**kwargs ({p.name}) are not supported; "
+                "give the values named parameters"
+            )
+    ret_values = False
+    if ret is not None:
+        for path, a in ret.array_leaves("return"):
+            if a.constraints:
+                validate_constraints(name, path, a, dim_names, declared)
+                ret_values = True
     plan = Plan(
         fn=fn,
         name=name,
@@ -199,6 +233,8 @@ def _build_plan(fn: Any, name: str, kinds: dict[str, str] | None) -> Plan:
         kinds=kinds,
         needs_argvals=needs_argvals,
         axis_names=names,
+        value_params=tuple(value_params),
+        ret_values=ret_values,
     )
     plan.refresh_seed()
     registry()._note_use(names, name)

@@ -224,8 +224,9 @@ def _is_annotated(hint: Any) -> bool:
 
 
 def constraint_type() -> type | None:
-    """The value-constraint base class, once a module defines it (see CHANGELOG)."""
-    return None
+    from ._constraints import Constraint
+
+    return Constraint
 
 
 def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
