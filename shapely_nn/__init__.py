@@ -4,6 +4,7 @@ Declare what each axis means, annotate with plain jaxtyping types, and let
 `@sn.shaped` check shapes at call time and while `jax.jit` traces.
 """
 
+from .__about__ import __version__ as __version__
 from ._axes import KINDS as KINDS
 from ._axes import Axis as Axis
 from ._axes import AxisRegistry as AxisRegistry
@@ -29,8 +30,7 @@ from ._errors import AxisConflictError as AxisConflictError
 from ._errors import ShapeError as ShapeError
 from ._errors import ShapelyError as ShapelyError
 from ._errors import ValueConstraintError as ValueConstraintError
-
-__version__ = "0.1.0"
+from ._package import check_package as check_package
 
 __all__ = [
     "KINDS",
@@ -52,6 +52,7 @@ __all__ = [
     "Violation",
     "axes",
     "axis",
+    "check_package",
     "get_check_traced",
     "get_mode",
     "mode",

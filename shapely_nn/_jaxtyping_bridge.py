@@ -130,3 +130,30 @@ def memo_read() -> tuple[dict[str, int], dict[str, tuple[bool, tuple[int, ...]]]
 
 def memo_pop() -> None:
     _st._shape_storage.memo_stack.pop()
+
+
+def install_import_hook(modules: list[str], decorator: Any, key: str) -> Any:
+    """jaxtyping's import hook, placing `decorator` (not `@jaxtyped(...)`) on every
+    function and class of `modules`. Returns jaxtyping's hook manager (a context
+    manager with `.uninstall()`).
+
+    We reuse jaxtyping's finder, loader, AST transformer (which honours
+    `@no_type_check`) and its bytecode-cache naming; only the decorator the
+    transformer inserts differs, so messages and overhead are shapely_nn's own.
+    """
+    import ast
+
+    from jaxtyping import _import_hook as ih
+
+    class _Decorate(ih.Typechecker):
+        def __init__(self) -> None:  # no super().__init__: it would eval a string
+            self.hash = key
+            ih.Typechecker.lookup[key] = decorator
+
+        def get_ast(self) -> Any:
+            expr = f"jaxtyping._import_hook.Typechecker.lookup[{key!r}]"
+            return ast.parse(expr, mode="eval").body
+
+    manager = ih.install_import_hook(modules, None)
+    manager.hook._typechecker = _Decorate()
+    return manager

@@ -72,3 +72,21 @@ def test_memo_frames_are_shared_with_isinstance():
         assert s["m"] == 5
     finally:
         jb.memo_pop()
+
+
+def test_import_hook_internals_we_reuse():
+    from jaxtyping import _import_hook as ih
+
+    assert isinstance(ih.Typechecker.lookup, dict)
+    assert callable(ih.Typechecker.get_ast) and callable(ih.Typechecker.get_hash)
+    manager = ih.install_import_hook("shapely_nn_no_such_package", None)
+    try:
+        assert isinstance(manager.hook._typechecker, ih.Typechecker)
+    finally:
+        manager.uninstall()
+    hook = jb.install_import_hook(["shapely_nn_no_such_package"], lambda f: f, key="shapelynntest")
+    try:
+        assert hook.hook._typechecker.get_hash() == "shapelynntest"
+        assert ih.Typechecker.lookup["shapelynntest"] is not None
+    finally:
+        hook.uninstall()

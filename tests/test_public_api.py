@@ -25,6 +25,7 @@ def test_all_is_pinned():
             "Violation",
             "axes",
             "axis",
+            "check_package",
             "get_check_traced",
             "get_mode",
             "mode",

@@ -1,0 +1,76 @@
+"""`sn.check_package`: check a whole package through jaxtyping's import hook."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import _config
+from . import _jaxtyping_bridge as jb
+from .__about__ import __version__
+
+__all__ = ["check_package"]
+
+
+def _auto_shaped(obj: Any) -> Any:
+    """What the import hook puts on each function and class of a checked package."""
+    if _config.get_mode() == "off" or not inspect.isfunction(obj):
+        return obj  # classes are left alone; their methods get decorated one by one
+    from ._decorator import _decorate, plan_of
+
+    wrapped = _decorate(obj, kinds=None)
+    if wrapped is obj:
+        return obj
+    try:
+        plan = plan_of(wrapped)
+    except Exception:
+        plan = None  # resolved later (forward reference): keep the wrapper
+    if plan is not None and not _has_arrays(plan):
+        return obj  # no jaxtyping annotations: nothing to check, no cost
+    wrapped.__shapely_nn_auto__ = True
+    return wrapped
+
+
+def _has_arrays(plan: Any) -> bool:
+    from ._spec import FallbackSpec
+
+    specs = [p.spec for p in plan.all_params]
+    specs += [p.spec for p in (plan.varargs, plan.varkw) if p is not None]
+    if plan.ret is not None:
+        specs.append(plan.ret)
+    return any(s.array_leaves("x") or (isinstance(s, FallbackSpec) and s.has_arrays) for s in specs)
+
+
+def check_package(packages: str | Sequence[str]) -> Any:
+    """Check every function with jaxtyping annotations in `packages`, without
+    decorating each one. Call it before the package is first imported:
+
+    ```python
+    sn.check_package("mymodel")
+    import mymodel          # every annotated function is now @sn.shaped
+    ```
+
+    Built on jaxtyping's import hook: functions are wrapped as their module is
+    imported; functions without array annotations are left untouched, and
+    `@typing.no_type_check` opts one out. If the mode is "off" when a module is
+    imported, nothing in it is wrapped (no cost); otherwise the mode at call time
+    decides, as for `@sn.shaped`. Returns a handle: `.uninstall()` (or use it as a
+    context manager) stops instrumenting later imports.
+    """
+    names = [packages] if isinstance(packages, str) else list(packages)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise TypeError(f"sn.check_package: expected package names, got {packages!r}")
+    for n in names:
+        if not all(part.isidentifier() for part in n.split(".")):
+            raise ValueError(f"sn.check_package: {n!r} is not a dotted module name")
+        if n in sys.modules:
+            raise ValueError(
+                f"sn.check_package: {n!r} is already imported, so its functions can no "
+                f"longer be instrumented. Call sn.check_package({n!r}) before the first "
+                "import (in a test suite: --shapely-packages, or the top of conftest.py)."
+            )
+    return jb.install_import_hook(
+        names, _auto_shaped, key="shapelynn" + "".join(c for c in __version__ if c.isalnum())
+    )
