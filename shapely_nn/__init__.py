@@ -60,3 +60,12 @@ __all__ = [
     "set_mode",
     "shaped",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `sn.testing` imports jax: loaded on first use, not with the package
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module 'shapely_nn' has no attribute {name!r}")

@@ -1,0 +1,586 @@
+"""`sn.testing.check`: draw examples from the annotations and test properties."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import _config
+from .._diagnose import collect_leaves
+from .._errors import ShapeError, ValueConstraintError
+from .._spec import NAMED, ArraySpec
+from ._compare import as_numpy, compare, fmt_diff
+from ._draw import Drawn, Sizes, _fixed_sizes, axis_names_of, draw_example, draw_sizes, redraw_like
+from ._report import PropertyResult, Report
+from ._target import Skip, Target, make_target
+
+__all__ = ["PROPERTIES", "assert_checks", "check"]
+
+#: every property `check` knows, in the order it reports them
+PROPERTIES: tuple[str, ...] = (
+    "shapes",
+    "dtype",
+    "jit",
+    "values",
+    "batch",
+    "set",
+    "causal",
+    "grad",
+    "vmap",
+    "retrace",
+)
+
+SCALE = 1000.0  # the "large values" example multiplies inputs by this
+
+
+class Fail(Exception):
+    """A property failed on the current example; the message says what differed."""
+
+
+@contextlib.contextmanager
+def checking_mode() -> Iterator[None]:
+    """Checks must run while testing, even if the process has them off."""
+    if _config.get_mode() == "off":
+        with _config.mode("on"):
+            yield
+    else:
+        yield
+
+
+@dataclass
+class Example:
+    index: int
+    seed: int
+    drawn: Drawn
+    scale: float
+    alt: list[Any] = field(default_factory=list)  # same shapes, other values
+    out: Any = None
+    error: BaseException | None = None
+    jit_out: Any = None
+    jit_error: BaseException | None = None
+    alt_jit_out: Any = None
+
+    @property
+    def sizes(self) -> Sizes:
+        return self.drawn.sizes
+
+    def where(self) -> str:
+        extra = f", inputs x{self.scale:g}" if self.scale != 1 else ""
+        return f"{self.sizes.describe()}{extra}"
+
+
+def _float_kind(x: Any) -> bool:
+    dt = getattr(x, "dtype", None)
+    return dt is not None and (str(dt).startswith(("float", "bfloat")))
+
+
+class Runner:
+    def __init__(self, target: Target, *, sizes: Mapping[str, Any] | None, seed: int, examples: int, fixed: Mapping[str, Any] | None) -> None:
+        self.t = target
+        self.seed = seed
+        self.n_examples = examples
+        self.user_sizes = dict(sizes or {})
+        self.fixed = fixed
+        self.names, self.variadics = axis_names_of(target.specs())
+        self.avoid = _fixed_sizes(target.specs())
+        self.numpy = target.uses_numpy()
+        self._examples: list[Example] | None = None
+        self._draw_error: Skip | None = None
+        self._jitted: Any = None
+        self.traces: dict[Any, int] = {}
+
+    # ------------------------------------------------------------ examples
+
+    def examples(self) -> list[Example]:
+        if self._examples is not None:
+            return self._examples
+        out = []
+        rng = np.random.default_rng(self.seed)
+        batch_axes = [n for n in self.names if self.t.kind(n) == "batch"]
+        free = [n for n in self.names if n not in self.user_sizes]
+        one_candidate = (batch_axes or free or [None])[0]
+        for i in range(self.n_examples):
+            size_one = one_candidate if i == 1 else None
+            scale = SCALE if i == 2 else 1.0
+            sizes = draw_sizes(self.names, self.variadics, rng=rng, example=i, user=self.user_sizes, avoid=self.avoid, size_one=size_one)
+            drawn = draw_example(self.t, example=i, seed=self.seed, sizes=sizes, scale=scale, broadcast_one=i == 2, fixed=self.fixed)
+            ex = Example(i, self.seed, drawn, scale)
+            ex.alt = redraw_like(drawn, self.t, seed=self.seed * 7 + i, scale=scale)
+            self._eager(ex)
+            out.append(ex)
+        self._examples = out
+        return out
+
+    def _eager(self, ex: Example) -> None:
+        args, kwargs = ex.drawn.build()
+        try:
+            ex.out = self.t.checked(*args, **kwargs)
+        except Exception as e:
+            ex.error = e
+
+    def call(self, leaves: list[Any]) -> Any:
+        args, kwargs = self.exdrawn.build(leaves)
+        return self.t.checked(*args, **kwargs)
+
+    # ------------------------------------------------------------ jitted flat function
+
+    def jitted(self, ex: Example) -> Callable[..., Any]:
+        import jax
+
+        drawn = ex.drawn
+        checked = self.t.checked
+        traces = self.traces
+
+        def flat(*leaves: Any) -> Any:
+            key = tuple((tuple(x.shape), str(x.dtype)) for x in leaves)
+            traces[key] = traces.get(key, 0) + 1
+            args, kwargs = drawn.build(list(leaves))
+            return checked(*args, **kwargs)
+
+        return jax.jit(flat)
+
+    def run_jit(self, ex: Example, leaves: list[Any]) -> Any:
+        fn = getattr(ex, "_jit_fn", None)
+        if fn is None:
+            fn = self.jitted(ex)
+            ex._jit_fn = fn  # type: ignore[attr-defined]
+        return fn(*leaves)
+
+    def base(self, ex: Example) -> Any:
+        """Outputs for the example, computed the way perturbed runs are (jitted
+        for jax functions, so both sides round alike)."""
+        if self.numpy:
+            if ex.error is not None:
+                raise Skip("the function raised on the drawn inputs (see 'shapes')")
+            return ex.out
+        if ex.jit_out is None and ex.jit_error is None:
+            try:
+                ex.jit_out = self.run_jit(ex, ex.drawn.leaves)
+            except Exception as e:
+                ex.jit_error = e
+        if ex.jit_error is not None:
+            raise Skip("the function does not run under jax.jit (see 'jit')")
+        return ex.jit_out
+
+    def evaluate(self, ex: Example, leaves: list[Any]) -> Any:
+        if self.numpy:
+            args, kwargs = ex.drawn.build(leaves)
+            return self.t.checked(*args, **kwargs)
+        return self.run_jit(ex, leaves)
+
+    def out_leaves(self, out: Any) -> list[tuple[str, ArraySpec | None, Any]]:
+        ret = self.t.plan.ret
+        if ret is not None:
+            leaves = collect_leaves(ret, out, "return")
+            return [(l.path, l.spec if isinstance(l.spec, ArraySpec) else None, l.value) for l in leaves]
+        import jax
+
+        flat = jax.tree_util.tree_leaves(out)
+        return [(f"return[{i}]" if len(flat) > 1 else "return", None, v) for i, v in enumerate(flat)]
+
+    # ------------------------------------------------------------ driver
+
+    def run(self, props: Sequence[str]) -> Report:
+        report = Report(self.t.name)
+        try:
+            exs = self.examples()
+        except Skip as s:
+            for p in props:
+                report.results.append(PropertyResult(p, "skipped", f"inputs cannot be drawn: {s}"))
+            return report
+        for p in props:
+            report.results.append(self.run_property(p, exs))
+        return report
+
+    def run_property(self, prop: str, exs: list[Example]) -> PropertyResult:
+        method = getattr(self, f"prop_{prop}")
+        skipped: list[str] = []
+        ran = 0
+        for ex in exs:
+            self.exdrawn = ex.drawn
+            try:
+                method(ex)
+                ran += 1
+            except Skip as s:
+                skipped.append(str(s))
+            except Fail as f:
+                return PropertyResult(prop, "failed", str(f), ex.where(), ex.seed, ex.index)
+        if ran == 0:
+            reason = skipped[0] if skipped else "no examples"
+            return PropertyResult(prop, "skipped", reason)
+        return PropertyResult(prop, "passed")
+
+    # ------------------------------------------------------------ properties
+
+    def prop_shapes(self, ex: Example) -> None:
+        if ex.error is not None and not isinstance(ex.error, ValueConstraintError):
+            if isinstance(ex.error, ShapeError):
+                raise Fail(str(ex.error))
+            raise Fail(f"raised {type(ex.error).__name__} on inputs drawn from the annotations: {ex.error}")
+        if self.t.plan.ret is None:
+            raise Skip("no return annotation")
+
+    def prop_values(self, ex: Example) -> None:
+        ret = self.t.plan.ret
+        if ret is None or not any(a.constraints for _, a in ret.array_leaves("return")):
+            raise Skip("no value constraints on the return annotation")
+        if isinstance(ex.error, ValueConstraintError):
+            raise Fail(str(ex.error))
+        if ex.error is not None:
+            raise Skip("the function raised on the drawn inputs (see 'shapes')")
+
+    def prop_dtype(self, ex: Example) -> None:
+        if ex.error is not None:
+            raise Skip("the function raised on the drawn inputs (see 'shapes')")
+        ins = {str(x.dtype) for x in ex.drawn.leaves if _float_kind(x)}
+        if not ins:
+            raise Skip("no float inputs")
+        if len(ins) > 1:
+            raise Skip(f"float inputs of mixed precision ({', '.join(sorted(ins))})")
+        want = next(iter(ins))
+        want_size = np.dtype(want).itemsize if want != "bfloat16" else 2
+        for path, _, v in self.out_leaves(ex.out):
+            if not _float_kind(v):
+                continue
+            got = str(v.dtype)
+            size = 2 if got == "bfloat16" else np.dtype(got).itemsize
+            if size < want_size or (size == want_size and got != want):
+                raise Fail(
+                    f"{path} is {got}, but every float input is {want}: precision was lost "
+                    "inside the function (a cast, or a constant of lower precision?)"
+                )
+
+    def prop_jit(self, ex: Example) -> None:
+        if self.numpy:
+            raise Skip("takes numpy arrays; jax.jit traces jax arrays")
+        if ex.error is not None:
+            raise Skip("the function raised on the drawn inputs (see 'shapes')")
+        try:
+            self.base(ex)
+        except Skip:
+            e = ex.jit_error
+            if isinstance(e, ShapeError):
+                raise Fail(f"the shape check failed while tracing under jax.jit:\n{e}") from None
+            raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {e}") from None
+        eager = self.out_leaves(ex.out)
+        jitted = self.out_leaves(ex.jit_out)
+        if len(eager) != len(jitted):
+            raise Fail(f"jit returns {len(jitted)} arrays, eager {len(eager)}")
+        for (path, _, e), (_, _, j) in zip(eager, jitted):
+            d = compare(j, e)
+            if d is not None:
+                raise Fail(f"{path} differs between jax.jit and eager: max |diff| {fmt_diff(d[0])} at index {d[1]}")
+
+    def prop_retrace(self, ex: Example) -> None:
+        if self.numpy:
+            raise Skip("takes numpy arrays; nothing is traced")
+        self.base(ex)
+        self.evaluate(ex, ex.alt)
+        key = tuple((tuple(x.shape), str(x.dtype)) for x in ex.drawn.leaves)
+        n = self.traces.get(key, 0)
+        if n > 1:
+            raise Fail(f"jax.jit traced the function {n} times for inputs of identical shapes and dtypes")
+
+    def _axis_positions(self, spec: ArraySpec | None, ndim: int, axis: str) -> list[int]:
+        if spec is None:
+            return []
+        pos = [i for i, d in enumerate(spec.prefix) if d.code == NAMED and d.name == axis]
+        n = len(spec.suffix)
+        pos += [ndim - n + j for j, d in enumerate(spec.suffix) if d.code == NAMED and d.name == axis]
+        return pos
+
+    def _kind_axes(self, kind: str) -> list[str]:
+        axes = [n for n in self.names if self.t.kind(n) == kind]
+        if not axes:
+            raise Skip(f"no axis of kind {kind!r}")
+        return axes
+
+    def _perturbed(self, ex: Example, axis: str, select: Callable[[int], np.ndarray]) -> tuple[list[Any], bool]:
+        """Leaves with the entries chosen by `select(size)` along `axis` taken from
+        the alternative draw; False if no input carries the axis."""
+        out = list(ex.drawn.leaves)
+        touched = False
+        for i, (leaf, info) in enumerate(zip(ex.drawn.leaves, ex.drawn.infos)):
+            if str(getattr(leaf, "dtype", "")).startswith("key"):
+                continue
+            pos = self._axis_positions(info.spec, leaf.ndim, axis)
+            if not pos:
+                continue
+            touched = True
+            a, b = as_numpy(leaf).copy(), as_numpy(ex.alt[i])
+            for p in pos:
+                idx = [slice(None)] * a.ndim
+                idx[p] = select(a.shape[p])
+                a[tuple(idx)] = b[tuple(idx)]
+            out[i] = _like(a, leaf)
+        return out, touched
+
+    def _mask(self, shape: tuple[int, ...], positions: list[int], select: np.ndarray) -> np.ndarray:
+        mask = np.zeros(shape, bool)
+        for p in positions:
+            idx = [slice(None)] * len(shape)
+            idx[p] = select
+            mask[tuple(idx)] = True
+        return mask
+
+    def prop_batch(self, ex: Example) -> None:
+        axes = self._kind_axes("batch")
+        base = self.base(ex)
+        checked_any = False
+        for axis in axes:
+            n = ex.sizes.single.get(axis, 0)
+            if n < 2:
+                continue
+            for j in sorted({0, n - 1}):
+                leaves, touched = self._perturbed(ex, axis, lambda size, j=j: np.array([j]))
+                if not touched:
+                    raise Skip(f"no input has the {axis!r} axis")
+                out = self.evaluate(ex, leaves)
+                for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
+                    pos = self._axis_positions(spec, np.ndim(b), axis)
+                    if not pos:
+                        continue
+                    checked_any = True
+                    others = ~self._mask(np.shape(b), pos, np.array([j]))
+                    d = compare(o, b, mask=others)
+                    if d is not None:
+                        raise Fail(
+                            f"{path} at index {d[1]} changed when only example {j} along "
+                            f"{axis!r} was perturbed: max |diff| {fmt_diff(d[0])}. Examples "
+                            f"along {axis!r} leak into each other (a reduction, normalisation "
+                            "or reshape across the batch?)"
+                        )
+        if not checked_any:
+            raise Skip("no output carries a batch-kind axis (or it has size 1 here)")
+
+    def prop_causal(self, ex: Example) -> None:
+        axes = self._kind_axes("causal")
+        base = self.base(ex)
+        checked_any = False
+        for axis in axes:
+            n = ex.sizes.single.get(axis, 0)
+            if n < 2:
+                continue
+            t = (n - 1) // 2
+            future = np.arange(t + 1, n)
+            leaves, touched = self._perturbed(ex, axis, lambda size: future)
+            if not touched:
+                raise Skip(f"no input has the {axis!r} axis")
+            out = self.evaluate(ex, leaves)
+            for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
+                pos = self._axis_positions(spec, np.ndim(b), axis)
+                if not pos:
+                    continue
+                checked_any = True
+                past = ~self._mask(np.shape(b), pos, future)
+                d = compare(o, b, mask=past)
+                if d is not None:
+                    step = d[1][pos[0]] if d[1] else "?"
+                    raise Fail(
+                        f"{path} at {axis} step {step} (index {d[1]}) changed when only steps "
+                        f"> {t} were perturbed: max |diff| {fmt_diff(d[0])}. The output looks "
+                        "ahead (a missing or off-by-one causal mask?)"
+                    )
+        if not checked_any:
+            raise Skip("no output carries a causal-kind axis")
+
+    def prop_set(self, ex: Example) -> None:
+        axes = self._kind_axes("set")
+        base = self.base(ex)
+        rng = np.random.default_rng([self.seed, ex.index, 31])
+        ran = False
+        for axis in axes:
+            n = ex.sizes.single.get(axis, 0)
+            if n < 2:
+                continue
+            perm = rng.permutation(n)
+            if np.array_equal(perm, np.arange(n)):
+                perm = perm[::-1].copy()
+            inv = np.argsort(perm)
+            leaves = list(ex.drawn.leaves)
+            touched = False
+            for i, (leaf, info) in enumerate(zip(ex.drawn.leaves, ex.drawn.infos)):
+                if str(getattr(leaf, "dtype", "")).startswith("key"):
+                    continue
+                a = as_numpy(leaf)
+                pos = self._axis_positions(info.spec, a.ndim, axis)
+                if pos:
+                    touched = True
+                    for p in pos:
+                        a = np.take(a, perm, axis=p)
+                if any(getattr(c, "axis", None) == axis and type(c).__name__ == "IndexInto" for c in info.spec.constraints):
+                    a = inv[a]  # indices into the set follow its elements
+                    touched = True
+                leaves[i] = _like(np.ascontiguousarray(a), leaf)
+            if not touched:
+                raise Skip(f"no input has the {axis!r} axis")
+            ran = True
+            out = self.evaluate(ex, leaves)
+            for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
+                e = as_numpy(b)
+                pos = self._axis_positions(spec, e.ndim, axis)
+                for p in pos:
+                    e = np.take(e, perm, axis=p)
+                d = compare(o, e)
+                if d is not None:
+                    what = (
+                        "is not permuted the same way as the inputs"
+                        if pos
+                        else "changed although it has no such axis (it should be invariant)"
+                    )
+                    raise Fail(
+                        f"{path} {what} when {axis!r} was permuted by {perm.tolist()}: max "
+                        f"|diff| {fmt_diff(d[0])} at index {d[1]}. Something depends on the "
+                        f"order along {axis!r} (an index used as a feature, a positional "
+                        "encoding, a cumulative op?)"
+                    )
+        if not ran:
+            raise Skip("every set-kind axis has size 1 here")
+
+    def _float_inputs(self, ex: Example) -> list[int]:
+        return [i for i, x in enumerate(ex.drawn.leaves) if _float_kind(x)]
+
+    def prop_grad(self, ex: Example) -> None:
+        if self.numpy:
+            raise Skip("takes numpy arrays; jax.grad needs jax arrays")
+        base = self.base(ex)
+        idx = self._float_inputs(ex)
+        if not idx:
+            raise Skip("no float inputs to differentiate with respect to")
+        outs = [(p, v) for p, _, v in self.out_leaves(base) if _float_kind(v)]
+        if not outs:
+            raise Skip("no float outputs to differentiate")
+        import jax
+        import jax.numpy as jnp
+
+        rng = np.random.default_rng([self.seed, ex.index, 57])
+        weights = [jnp.asarray(rng.standard_normal(np.shape(v)).astype(np.float32)) for _, v in outs]
+        drawn, checked = ex.drawn, self.t.checked
+        all_leaves = list(ex.drawn.leaves)
+
+        def scalar(*floats: Any) -> Any:
+            leaves = list(all_leaves)
+            for i, f in zip(idx, floats):
+                leaves[i] = f
+            args, kwargs = drawn.build(leaves)
+            out = checked(*args, **kwargs)
+            vals = [v for _, _, v in self.out_leaves(out) if _float_kind(v)]
+            return sum(jnp.sum(v.astype(jnp.float32) * w) for v, w in zip(vals, weights))
+
+        try:
+            grads = jax.jit(jax.grad(scalar, argnums=tuple(range(len(idx)))))(*[all_leaves[i] for i in idx])
+        except Exception as e:
+            raise Fail(f"jax.grad failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+        for i, g in zip(idx, grads):
+            arr = as_numpy(g)
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                path = ex.drawn.infos[i].path
+                kinds = "nan" if np.isnan(arr).any() else "inf"
+                raise Fail(f"the gradient with respect to {path} has {int(bad.sum())} non-finite entries ({kinds})")
+
+    def prop_vmap(self, ex: Example) -> None:
+        if self.numpy:
+            raise Skip("takes numpy arrays; jax.vmap maps jax arrays")
+        base = self.base(ex)
+        alt = self.evaluate(ex, ex.alt)
+        import jax
+        import jax.numpy as jnp
+
+        drawn, checked = ex.drawn, self.t.checked
+
+        def flat(*leaves: Any) -> Any:
+            args, kwargs = drawn.build(list(leaves))
+            return checked(*args, **kwargs)
+
+        stacked = [jnp.stack([a, b]) for a, b in zip(ex.drawn.leaves, ex.alt)]
+        try:
+            out = jax.vmap(flat)(*stacked)
+        except Exception as e:
+            raise Fail(f"jax.vmap over a new leading axis failed: {type(e).__name__}: {e}") from None
+        for (path, _, o), (_, _, b), (_, _, a) in zip(self.out_leaves(out), self.out_leaves(base), self.out_leaves(alt)):
+            want = (2, *np.shape(b))
+            if tuple(np.shape(o)) != want:
+                raise Fail(f"{path} has shape {tuple(np.shape(o))} under vmap, expected {want} (the mapped axis prepended)")
+            for k, ref in ((0, b), (1, a)):
+                d = compare(o[k], ref)
+                if d is not None:
+                    raise Fail(f"{path}: vmapped slice {k} differs from the unmapped call: max |diff| {fmt_diff(d[0])} at index {d[1]}")
+
+
+def _like(a: np.ndarray, template: Any) -> Any:
+    if isinstance(template, np.ndarray):
+        return a.astype(template.dtype)
+    import jax.numpy as jnp
+
+    return jnp.asarray(a, dtype=template.dtype)
+
+
+def _validate(properties: Sequence[str] | None, examples: int, seed: int, sizes: Any, fixed: Any) -> tuple[str, ...]:
+    if properties is None:
+        props = PROPERTIES
+    else:
+        if isinstance(properties, str):
+            properties = [properties]
+        unknown = [p for p in properties if p not in PROPERTIES]
+        if unknown:
+            raise ValueError(
+                f"sn.testing.check: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(map(repr, unknown))}; valid: {', '.join(PROPERTIES)}"
+            )
+        props = tuple(properties)
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"sn.testing.check: examples must be a positive int, got {examples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"sn.testing.check: seed must be an int, got {seed!r}")
+    if sizes is not None and not isinstance(sizes, Mapping):
+        raise TypeError(f"sn.testing.check: sizes must be a dict of axis name -> size, got {sizes!r}")
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise TypeError(f"sn.testing.check: fixed must be a dict of parameter name -> value, got {fixed!r}")
+    return props
+
+
+def check(
+    fn: Callable[..., Any],
+    *,
+    sizes: Mapping[str, int | Sequence[int]] | None = None,
+    seed: int = 0,
+    examples: int = 3,
+    properties: Sequence[str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+) -> Report:
+    """Draw inputs from `fn`'s annotations and test its properties.
+
+    ```python
+    report = sn.testing.check(rnn)
+    assert report.ok, str(report)
+    ```
+
+    Each axis gets a distinct size (so a transposition or a wrong-axis reduction
+    changes a shape); example 1 gives one axis size 1, example 2 scales the
+    inputs up 1000x to expose numerically unstable code. `sizes` pins axis sizes,
+    `fixed` supplies non-array arguments, `properties` picks a subset of
+    `sn.testing.PROPERTIES`. Every property is reported passed, failed (with the
+    example's sizes and seed, and what differed) or skipped (with the reason).
+    """
+    props = _validate(properties, examples, seed, sizes, fixed)
+    with checking_mode():
+        try:
+            target = make_target(fn)
+        except Skip as s:
+            name = getattr(fn, "__qualname__", repr(fn))
+            return Report(name, [PropertyResult(p, "skipped", str(s)) for p in props])
+        return Runner(target, sizes=sizes, seed=seed, examples=examples, fixed=fixed).run(props)
+
+
+def assert_checks(fn: Callable[..., Any], **options: Any) -> Report:
+    """`check(fn, **options)`, raising AssertionError with the report if any property fails."""
+    __tracebackhide__ = True
+    report = check(fn, **options)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report

@@ -1,0 +1,67 @@
+"""The result of `sn.testing.check`: one line per property."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["PropertyResult", "Report"]
+
+STATUSES = ("passed", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    """One property of one function: passed, failed (with the failing example) or
+    skipped (with the reason)."""
+
+    prop: str
+    status: str
+    reason: str = ""  # why skipped, or what differed
+    sizes: str = ""  # the failing example's sizes
+    seed: int | None = None
+    example: int | None = None
+
+    def describe(self) -> str:
+        if self.status == "passed":
+            return f"{self.prop}: passed"
+        if self.status == "skipped":
+            return f"{self.prop}: skipped ({self.reason})"
+        where = f"example {self.example}, seed {self.seed}, sizes {self.sizes}"
+        return f"{self.prop}: FAILED ({where})\n    {self.reason.replace(chr(10), chr(10) + '    ')}"
+
+
+@dataclass
+class Report:
+    """What `sn.testing.check(fn)` found, property by property."""
+
+    function: str
+    results: list[PropertyResult] = field(default_factory=list)
+
+    def __getitem__(self, prop: str) -> PropertyResult:
+        for r in self.results:
+            if r.prop == prop:
+                return r
+        raise KeyError(f"{self.function}: no property {prop!r} in this report")
+
+    @property
+    def passed(self) -> list[PropertyResult]:
+        return [r for r in self.results if r.status == "passed"]
+
+    @property
+    def failed(self) -> list[PropertyResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def skipped(self) -> list[PropertyResult]:
+        return [r for r in self.results if r.status == "skipped"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.function}: {len(self.passed)} passed, {len(self.failed)} failed, "
+            f"{len(self.skipped)} skipped"
+        )
+        return "\n".join([head] + ["  " + r.describe() for r in self.results])
