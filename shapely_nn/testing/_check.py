@@ -79,7 +79,15 @@ def _float_kind(x: Any) -> bool:
 
 
 class Runner:
-    def __init__(self, target: Target, *, sizes: Mapping[str, Any] | None, seed: int, examples: int, fixed: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        sizes: Mapping[str, Any] | None,
+        seed: int,
+        examples: int,
+        fixed: Mapping[str, Any] | None,
+    ) -> None:
         self.t = target
         self.seed = seed
         self.n_examples = examples
@@ -106,8 +114,24 @@ class Runner:
         for i in range(self.n_examples):
             size_one = one_candidate if i == 1 else None
             scale = SCALE if i == 2 else 1.0
-            sizes = draw_sizes(self.names, self.variadics, rng=rng, example=i, user=self.user_sizes, avoid=self.avoid, size_one=size_one)
-            drawn = draw_example(self.t, example=i, seed=self.seed, sizes=sizes, scale=scale, broadcast_one=i == 2, fixed=self.fixed)
+            sizes = draw_sizes(
+                self.names,
+                self.variadics,
+                rng=rng,
+                example=i,
+                user=self.user_sizes,
+                avoid=self.avoid,
+                size_one=size_one,
+            )
+            drawn = draw_example(
+                self.t,
+                example=i,
+                seed=self.seed,
+                sizes=sizes,
+                scale=scale,
+                broadcast_one=i == 2,
+                fixed=self.fixed,
+            )
             ex = Example(i, self.seed, drawn, scale)
             ex.alt = redraw_like(drawn, self.t, seed=self.seed * 7 + i, scale=scale)
             self._eager(ex)
@@ -176,11 +200,16 @@ class Runner:
         ret = self.t.plan.ret
         if ret is not None:
             leaves = collect_leaves(ret, out, "return")
-            return [(l.path, l.spec if isinstance(l.spec, ArraySpec) else None, l.value) for l in leaves]
+            return [
+                (lf.path, lf.spec if isinstance(lf.spec, ArraySpec) else None, lf.value)
+                for lf in leaves
+            ]
         import jax
 
         flat = jax.tree_util.tree_leaves(out)
-        return [(f"return[{i}]" if len(flat) > 1 else "return", None, v) for i, v in enumerate(flat)]
+        return [
+            (f"return[{i}]" if len(flat) > 1 else "return", None, v) for i, v in enumerate(flat)
+        ]
 
     # ------------------------------------------------------------ driver
 
@@ -220,7 +249,9 @@ class Runner:
         if ex.error is not None and not isinstance(ex.error, ValueConstraintError):
             if isinstance(ex.error, ShapeError):
                 raise Fail(str(ex.error))
-            raise Fail(f"raised {type(ex.error).__name__} on inputs drawn from the annotations: {ex.error}")
+            raise Fail(
+                f"raised {type(ex.error).__name__} on inputs drawn from the annotations: {ex.error}"
+            )
         if self.t.plan.ret is None:
             raise Skip("no return annotation")
 
@@ -273,7 +304,9 @@ class Runner:
         for (path, _, e), (_, _, j) in zip(eager, jitted):
             d = compare(j, e)
             if d is not None:
-                raise Fail(f"{path} differs between jax.jit and eager: max |diff| {fmt_diff(d[0])} at index {d[1]}")
+                raise Fail(
+                    f"{path} differs between jax.jit and eager: max |diff| {fmt_diff(d[0])} at index {d[1]}"
+                )
 
     def prop_retrace(self, ex: Example) -> None:
         if self.numpy:
@@ -283,14 +316,18 @@ class Runner:
         key = tuple((tuple(x.shape), str(x.dtype)) for x in ex.drawn.leaves)
         n = self.traces.get(key, 0)
         if n > 1:
-            raise Fail(f"jax.jit traced the function {n} times for inputs of identical shapes and dtypes")
+            raise Fail(
+                f"jax.jit traced the function {n} times for inputs of identical shapes and dtypes"
+            )
 
     def _axis_positions(self, spec: ArraySpec | None, ndim: int, axis: str) -> list[int]:
         if spec is None:
             return []
         pos = [i for i, d in enumerate(spec.prefix) if d.code == NAMED and d.name == axis]
         n = len(spec.suffix)
-        pos += [ndim - n + j for j, d in enumerate(spec.suffix) if d.code == NAMED and d.name == axis]
+        pos += [
+            ndim - n + j for j, d in enumerate(spec.suffix) if d.code == NAMED and d.name == axis
+        ]
         return pos
 
     def _kind_axes(self, kind: str) -> list[str]:
@@ -299,7 +336,9 @@ class Runner:
             raise Skip(f"no axis of kind {kind!r}")
         return axes
 
-    def _perturbed(self, ex: Example, axis: str, select: Callable[[int], np.ndarray]) -> tuple[list[Any], bool]:
+    def _perturbed(
+        self, ex: Example, axis: str, select: Callable[[int], np.ndarray]
+    ) -> tuple[list[Any], bool]:
         """Leaves with the entries chosen by `select(size)` along `axis` taken from
         the alternative draw; False if no input carries the axis."""
         out = list(ex.drawn.leaves)
@@ -367,7 +406,7 @@ class Runner:
                 continue
             t = (n - 1) // 2
             future = np.arange(t + 1, n)
-            leaves, touched = self._perturbed(ex, axis, lambda size: future)
+            leaves, touched = self._perturbed(ex, axis, lambda size, future=future: future)
             if not touched:
                 raise Skip(f"no input has the {axis!r} axis")
             out = self.evaluate(ex, leaves)
@@ -412,7 +451,10 @@ class Runner:
                     touched = True
                     for p in pos:
                         a = np.take(a, perm, axis=p)
-                if any(getattr(c, "axis", None) == axis and type(c).__name__ == "IndexInto" for c in info.spec.constraints):
+                if any(
+                    getattr(c, "axis", None) == axis and type(c).__name__ == "IndexInto"
+                    for c in info.spec.constraints
+                ):
                     a = inv[a]  # indices into the set follow its elements
                     touched = True
                 leaves[i] = _like(np.ascontiguousarray(a), leaf)
@@ -458,7 +500,9 @@ class Runner:
         import jax.numpy as jnp
 
         rng = np.random.default_rng([self.seed, ex.index, 57])
-        weights = [jnp.asarray(rng.standard_normal(np.shape(v)).astype(np.float32)) for _, v in outs]
+        weights = [
+            jnp.asarray(rng.standard_normal(np.shape(v)).astype(np.float32)) for _, v in outs
+        ]
         drawn, checked = ex.drawn, self.t.checked
         all_leaves = list(ex.drawn.leaves)
 
@@ -472,16 +516,22 @@ class Runner:
             return sum(jnp.sum(v.astype(jnp.float32) * w) for v, w in zip(vals, weights))
 
         try:
-            grads = jax.jit(jax.grad(scalar, argnums=tuple(range(len(idx)))))(*[all_leaves[i] for i in idx])
+            grads = jax.jit(jax.grad(scalar, argnums=tuple(range(len(idx)))))(
+                *[all_leaves[i] for i in idx]
+            )
         except Exception as e:
-            raise Fail(f"jax.grad failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+            raise Fail(
+                f"jax.grad failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            ) from None
         for i, g in zip(idx, grads):
             arr = as_numpy(g)
             bad = ~np.isfinite(arr)
             if bad.any():
                 path = ex.drawn.infos[i].path
                 kinds = "nan" if np.isnan(arr).any() else "inf"
-                raise Fail(f"the gradient with respect to {path} has {int(bad.sum())} non-finite entries ({kinds})")
+                raise Fail(
+                    f"the gradient with respect to {path} has {int(bad.sum())} non-finite entries ({kinds})"
+                )
 
     def prop_vmap(self, ex: Example) -> None:
         if self.numpy:
@@ -501,15 +551,23 @@ class Runner:
         try:
             out = jax.vmap(flat)(*stacked)
         except Exception as e:
-            raise Fail(f"jax.vmap over a new leading axis failed: {type(e).__name__}: {e}") from None
-        for (path, _, o), (_, _, b), (_, _, a) in zip(self.out_leaves(out), self.out_leaves(base), self.out_leaves(alt)):
+            raise Fail(
+                f"jax.vmap over a new leading axis failed: {type(e).__name__}: {e}"
+            ) from None
+        for (path, _, o), (_, _, b), (_, _, a) in zip(
+            self.out_leaves(out), self.out_leaves(base), self.out_leaves(alt)
+        ):
             want = (2, *np.shape(b))
             if tuple(np.shape(o)) != want:
-                raise Fail(f"{path} has shape {tuple(np.shape(o))} under vmap, expected {want} (the mapped axis prepended)")
+                raise Fail(
+                    f"{path} has shape {tuple(np.shape(o))} under vmap, expected {want} (the mapped axis prepended)"
+                )
             for k, ref in ((0, b), (1, a)):
                 d = compare(o[k], ref)
                 if d is not None:
-                    raise Fail(f"{path}: vmapped slice {k} differs from the unmapped call: max |diff| {fmt_diff(d[0])} at index {d[1]}")
+                    raise Fail(
+                        f"{path}: vmapped slice {k} differs from the unmapped call: max |diff| {fmt_diff(d[0])} at index {d[1]}"
+                    )
 
 
 def _like(a: np.ndarray, template: Any) -> Any:
@@ -520,7 +578,9 @@ def _like(a: np.ndarray, template: Any) -> Any:
     return jnp.asarray(a, dtype=template.dtype)
 
 
-def _validate(properties: Sequence[str] | None, examples: int, seed: int, sizes: Any, fixed: Any) -> tuple[str, ...]:
+def _validate(
+    properties: Sequence[str] | None, examples: int, seed: int, sizes: Any, fixed: Any
+) -> tuple[str, ...]:
     if properties is None:
         props = PROPERTIES
     else:
@@ -538,9 +598,13 @@ def _validate(properties: Sequence[str] | None, examples: int, seed: int, sizes:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"sn.testing.check: seed must be an int, got {seed!r}")
     if sizes is not None and not isinstance(sizes, Mapping):
-        raise TypeError(f"sn.testing.check: sizes must be a dict of axis name -> size, got {sizes!r}")
+        raise TypeError(
+            f"sn.testing.check: sizes must be a dict of axis name -> size, got {sizes!r}"
+        )
     if fixed is not None and not isinstance(fixed, Mapping):
-        raise TypeError(f"sn.testing.check: fixed must be a dict of parameter name -> value, got {fixed!r}")
+        raise TypeError(
+            f"sn.testing.check: fixed must be a dict of parameter name -> value, got {fixed!r}"
+        )
     return props
 
 

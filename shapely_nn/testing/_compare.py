@@ -26,7 +26,9 @@ def as_numpy(x: Any) -> np.ndarray:
     return arr
 
 
-def compare(actual: Any, expected: Any, *, mask: np.ndarray | None = None) -> tuple[float, tuple[int, ...]] | None:
+def compare(
+    actual: Any, expected: Any, *, mask: np.ndarray | None = None
+) -> tuple[float, tuple[int, ...]] | None:
     """None if they agree (within tolerance, where `mask` is True), else
     (max |diff|, index of the worst element)."""
     a, e = as_numpy(actual), as_numpy(expected)
@@ -37,14 +39,20 @@ def compare(actual: Any, expected: Any, *, mask: np.ndarray | None = None) -> tu
     else:
         rtol, atol = tolerance(getattr(expected, "dtype", e.dtype))
         with np.errstate(all="ignore"):
-            scale = max(1.0, float(np.nanmax(np.abs(e[np.isfinite(e)]))) if np.isfinite(e).any() else 1.0)
+            scale = max(
+                1.0, float(np.nanmax(np.abs(e[np.isfinite(e)]))) if np.isfinite(e).any() else 1.0
+            )
             bad = ~np.isclose(a, e, rtol=rtol, atol=atol * scale, equal_nan=True)
     if mask is not None:
         bad = bad & mask
     if not bad.any():
         return None
     with np.errstate(all="ignore"):
-        diff = np.abs(a.astype(np.float64) - e.astype(np.float64)) if a.dtype.kind not in "bV" else bad.astype(float)
+        diff = (
+            np.abs(a.astype(np.float64) - e.astype(np.float64))
+            if a.dtype.kind not in "bV"
+            else bad.astype(float)
+        )
     diff = np.where(bad, np.nan_to_num(diff, nan=np.inf), -1.0)
     flat = int(np.argmax(diff))
     idx = tuple(int(i) for i in np.unravel_index(flat, a.shape)) if a.shape else ()

@@ -169,7 +169,9 @@ def choose_dtype(spec: ArraySpec) -> str:
     for d in _DTYPE_ORDER:
         if dtype_matches(spec.dtypes, d):
             return d
-    raise Skip(f"cannot draw an array of dtype {spec.dtype_name} ({', '.join(map(str, spec.dtypes))})")
+    raise Skip(
+        f"cannot draw an array of dtype {spec.dtype_name} ({', '.join(map(str, spec.dtypes))})"
+    )
 
 
 def _np_dtype(name: str) -> Any:
@@ -180,7 +182,13 @@ def _np_dtype(name: str) -> Any:
     return np.dtype(name)
 
 
-def _shape(spec: ArraySpec, sizes: Sizes, rng: np.random.Generator, broadcast_one: bool, argvals: dict[str, Any]) -> tuple[int, ...]:
+def _shape(
+    spec: ArraySpec,
+    sizes: Sizes,
+    rng: np.random.Generator,
+    broadcast_one: bool,
+    argvals: dict[str, Any],
+) -> tuple[int, ...]:
     def dim(d: Any) -> int:
         if d.code == NAMED:
             assert d.name is not None
@@ -201,9 +209,13 @@ def _shape(spec: ArraySpec, sizes: Sizes, rng: np.random.Generator, broadcast_on
                     expr = eval(f"f'{expr}'", dict(argvals))
                 v = int(eval(expr, dict(sizes.single)))
             except Exception as e:
-                raise Skip(f"cannot evaluate the symbolic axis {d.expr!r} from the drawn sizes: {e}") from None
+                raise Skip(
+                    f"cannot evaluate the symbolic axis {d.expr!r} from the drawn sizes: {e}"
+                ) from None
             if v < 0:
-                raise Skip(f"the symbolic axis {d.expr!r} is negative ({v}) for sizes {sizes.describe()}")
+                raise Skip(
+                    f"the symbolic axis {d.expr!r} is negative ({v}) for sizes {sizes.describe()}"
+                )
             return v
         raise AssertionError(d)
 
@@ -292,7 +304,10 @@ def _alternatives(shape: tuple[int, ...], npd: Any, rng: np.random.Generator):
 def _ok(x: np.ndarray, spec: ArraySpec, cons: list[Constraint], sizes: Sizes) -> bool:
     for c in cons:
         ax = _axis_of(spec, c.axis, x.ndim) if c.axis else None
-        if c.check(np.asarray(x), axis_index=ax, axis_size=sizes.single.get(c.axis or "")) is not None:
+        if (
+            c.check(np.asarray(x), axis_index=ax, axis_size=sizes.single.get(c.axis or ""))
+            is not None
+        ):
             return False
     return True
 
@@ -326,7 +341,15 @@ def draw_key(shape: tuple[int, ...], seed: int) -> Any:
 class Builder:
     """Draws one example: every argument, recursively, sharing `sizes`."""
 
-    def __init__(self, sizes: Sizes, rng: np.random.Generator, *, scale: float, broadcast_one: bool, seed: int) -> None:
+    def __init__(
+        self,
+        sizes: Sizes,
+        rng: np.random.Generator,
+        *,
+        scale: float,
+        broadcast_one: bool,
+        seed: int,
+    ) -> None:
         self.sizes = sizes
         self.rng = rng
         self.scale = scale
@@ -342,21 +365,43 @@ class Builder:
         if dtype == "prng_key":
             value = draw_key(shape, self.seed + len(self.leaves))
         else:
-            raw = draw_values(spec, shape, dtype, self.rng, scale=self.scale, is_param=is_param, sizes=self.sizes)
+            raw = draw_values(
+                spec, shape, dtype, self.rng, scale=self.scale, is_param=is_param, sizes=self.sizes
+            )
             value = to_array(raw, spec)
         self.leaves.append(value)
         self.infos.append(LeafInfo(path, spec, is_param))
         return Node("leaf", index=len(self.leaves) - 1)
 
-    def value(self, spec: Spec, path: str, *, is_param: bool, default: Any = inspect.Parameter.empty, name: str = "") -> Node:
+    def value(
+        self,
+        spec: Spec,
+        path: str,
+        *,
+        is_param: bool,
+        default: Any = inspect.Parameter.empty,
+        name: str = "",
+    ) -> Node:
         if isinstance(spec, ArraySpec):
             return self.array(spec, path, is_param)
         if isinstance(spec, StructSpec):
             return self.struct(spec.cls, spec.fields, path)
         if isinstance(spec, TupleSpec):
             if spec.homogeneous:
-                return Node("tuple", children=[self.value(spec.items[0], f"{path}[{i}]", is_param=is_param) for i in range(2)])
-            return Node("tuple", children=[self.value(s, f"{path}[{i}]", is_param=is_param) for i, s in enumerate(spec.items)])
+                return Node(
+                    "tuple",
+                    children=[
+                        self.value(spec.items[0], f"{path}[{i}]", is_param=is_param)
+                        for i in range(2)
+                    ],
+                )
+            return Node(
+                "tuple",
+                children=[
+                    self.value(s, f"{path}[{i}]", is_param=is_param)
+                    for i, s in enumerate(spec.items)
+                ],
+            )
         if isinstance(spec, UnionSpec):
             options = [o for o in spec.options if not isinstance(o, NoneSpec)]
             if not options:
@@ -373,7 +418,9 @@ class Builder:
         if isinstance(spec, AnySpec):
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
         assert isinstance(spec, FallbackSpec)
-        raise Skip(f"cannot draw argument {path!r} of type {_hint_name(hint)}; give it a default or pass it with fixed=")
+        raise Skip(
+            f"cannot draw argument {path!r} of type {_hint_name(hint)}; give it a default or pass it with fixed="
+        )
 
     def struct(self, cls: type, fields: tuple[tuple[str, Spec], ...] | None, path: str) -> Node:
         fields = fields or ()
@@ -386,7 +433,9 @@ class Builder:
             elif default is not inspect.Parameter.empty:
                 continue
             else:
-                raise Skip(f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has no array annotation and no default")
+                raise Skip(
+                    f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has no array annotation and no default"
+                )
         return Node("struct", cls=cls, children=children)
 
 
@@ -411,7 +460,9 @@ def _struct_field_defaults(cls: type) -> list[tuple[str, Any]]:
 
 def struct_spec(cls: type) -> StructSpec:
     if not isinstance(cls, type):
-        raise TypeError(f"sn.testing.init: expected a NamedTuple, dataclass or equinox module class, got {cls!r}")
+        raise TypeError(
+            f"sn.testing.init: expected a NamedTuple, dataclass or equinox module class, got {cls!r}"
+        )
     fields = struct_fields(cls, where=cls.__qualname__)
     if fields is None:
         spec = spec_from_hint(cls)
@@ -451,7 +502,13 @@ def draw_example(
     fixed: Mapping[str, Any] | None,
 ) -> Drawn:
     rng = np.random.default_rng([seed, example])
-    b = Builder(Sizes(dict(sizes.single), dict(sizes.variadic)), rng, scale=scale, broadcast_one=broadcast_one, seed=seed * 1000 + example)
+    b = Builder(
+        Sizes(dict(sizes.single), dict(sizes.variadic)),
+        rng,
+        scale=scale,
+        broadcast_one=broadcast_one,
+        seed=seed * 1000 + example,
+    )
     args: list[Node] = []
     kwargs: dict[str, Node] = {}
     import inspect as _inspect
@@ -472,7 +529,9 @@ def draw_example(
         if p.name in fixed:
             node = Node("const", value=fixed.pop(p.name))
         else:
-            node = b.value(spec, p.name, is_param=isinstance(spec, StructSpec), default=p.default, name=p.name)
+            node = b.value(
+                spec, p.name, is_param=isinstance(spec, StructSpec), default=p.default, name=p.name
+            )
         if node.kind == "const" and node.value is None and p.default is None:
             pass
         b.argvals[p.name] = node.build(b.leaves)
@@ -496,7 +555,15 @@ def redraw_like(drawn: Drawn, target: Target, *, seed: int, scale: float) -> lis
             out.append(draw_key(shape, seed + 17 + len(out)))
             continue
         actual = str(leaf.dtype)
-        raw = draw_values(info.spec, shape, actual if actual in _DTYPE_ORDER else dtype, rng, scale=scale, is_param=info.is_param, sizes=drawn.sizes)
+        raw = draw_values(
+            info.spec,
+            shape,
+            actual if actual in _DTYPE_ORDER else dtype,
+            rng,
+            scale=scale,
+            is_param=info.is_param,
+            sizes=drawn.sizes,
+        )
         out.append(to_array(raw, info.spec))
     return out
 

@@ -27,7 +27,9 @@ class PropertyResult:
         if self.status == "skipped":
             return f"{self.prop}: skipped ({self.reason})"
         where = f"example {self.example}, seed {self.seed}, sizes {self.sizes}"
-        return f"{self.prop}: FAILED ({where})\n    {self.reason.replace(chr(10), chr(10) + '    ')}"
+        return (
+            f"{self.prop}: FAILED ({where})\n    {self.reason.replace(chr(10), chr(10) + '    ')}"
+        )
 
 
 @dataclass

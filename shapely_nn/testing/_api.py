@@ -1,0 +1,240 @@
+"""`init`, `dummy_args` and `generate_tests`."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ._check import PROPERTIES, check, checking_mode
+from ._draw import Sizes, axis_names_of, build_struct, draw_example
+from ._report import Report
+from ._target import Skip, make_target
+
+__all__ = ["discover", "dummy_args", "generate_tests", "init"]
+
+
+def _seed(key: Any) -> int:
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    try:
+        import jax
+
+        data = (
+            np.asarray(jax.random.key_data(key))
+            if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+            else np.asarray(key)
+        )
+    except Exception as e:
+        raise TypeError(f"expected a jax PRNG key or an int seed, got {key!r}") from e
+    return int(
+        np.uint64(np.sum(data.astype(np.uint64) * np.arange(1, data.size + 1, dtype=np.uint64)))
+        % (2**31)
+    )
+
+
+def init(params_type: type, sizes: Mapping[str, int], key: Any) -> Any:
+    """Parameters built from the annotated fields of a NamedTuple, dataclass or
+    equinox module (nested ones too): float weights fan-in-scaled normal
+    (`normal / sqrt(fan_in)`), vectors `0.1 * normal`, integer fields in range.
+
+    ```python
+    params = sn.testing.init(RNNParams, {"feature": 4, "hidden": 8}, jax.random.key(0))
+    ```
+    """
+    if not isinstance(sizes, Mapping):
+        raise TypeError(
+            f"sn.testing.init: sizes must be a dict of axis name -> size, got {sizes!r}"
+        )
+    with checking_mode():
+        try:
+            return build_struct(params_type, sizes, _seed(key))
+        except Skip as s:
+            raise ValueError(
+                f"sn.testing.init({getattr(params_type, '__qualname__', params_type)}): {s}"
+            ) from None
+
+
+def dummy_args(
+    fn: Callable[..., Any],
+    sizes: Mapping[str, int] | None = None,
+    key: Any = 0,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Arguments for `fn` drawn from its annotations: `(args, kwargs)`.
+
+    Sizes are shared across arguments and parameter fields; axes missing from
+    `sizes` get distinct sizes of their own. Non-array arguments come from their
+    defaults or `fixed=`.
+
+    ```python
+    args, kwargs = sn.testing.dummy_args(rnn, {"batch": 2}, jax.random.key(0))
+    rnn(*args, **kwargs)
+    ```
+    """
+    with checking_mode():
+        try:
+            target = make_target(fn)
+        except Skip as s:
+            raise ValueError(
+                f"sn.testing.dummy_args: cannot draw arguments for {fn!r}: {s}"
+            ) from None
+        names, variadics = axis_names_of(target.specs())
+        seed = _seed(key)
+        rng = np.random.default_rng(seed)
+        from ._draw import _fixed_sizes, draw_sizes
+
+        s = draw_sizes(
+            names,
+            variadics,
+            rng=rng,
+            example=0,
+            user=dict(sizes or {}),
+            avoid=_fixed_sizes(target.specs()),
+            size_one=None,
+        )
+        try:
+            drawn = draw_example(
+                target,
+                example=0,
+                seed=seed,
+                sizes=Sizes(s.single, s.variadic),
+                scale=1.0,
+                broadcast_one=False,
+                fixed=fixed,
+            )
+        except Skip as e:
+            raise ValueError(f"sn.testing.dummy_args({target.name}): {e}") from None
+        args, kwargs = drawn.build()
+        return tuple(args), kwargs
+
+
+def discover(target: Any) -> list[tuple[str, Any]]:
+    """(name, callable) for every annotated function of a module or package:
+    module-level functions defined there, and methods of its classes that are
+    decorated with `@sn.shaped` (tested on an instance built with `init`)."""
+    if isinstance(target, str):
+        target = importlib.import_module(target)
+    if not isinstance(target, types.ModuleType):
+        raise TypeError(f"expected a module, a package or its dotted name, got {target!r}")
+    modules = [target]
+    if hasattr(target, "__path__"):
+        for info in pkgutil.walk_packages(target.__path__, target.__name__ + "."):
+            modules.append(importlib.import_module(info.name))
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    for mod in modules:
+        for name, obj in sorted(vars(mod).items()):
+            if name.startswith("_") or id(obj) in seen:
+                continue
+            if inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__"):
+                if getattr(inspect.unwrap(obj), "__module__", None) != mod.__name__:
+                    continue
+                if _annotated(obj):
+                    seen.add(id(obj))
+                    found.append((_qual(mod, target, name), obj))
+            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
+                for mname, member in sorted(vars(obj).items()):
+                    public = not mname.startswith("__") or mname == "__call__"
+                    if public and hasattr(member, "__shapely_nn__"):
+                        seen.add(id(member))
+                        found.append(
+                            (_qual(mod, target, f"{name}.{mname}"), _MethodCase(obj, mname))
+                        )
+    return found
+
+
+class _MethodCase:
+    """A method tested on an instance drawn with `init` (fields share the sizes)."""
+
+    def __init__(self, cls: type, name: str) -> None:
+        self.cls, self.name = cls, name
+        self.__qualname__ = f"{cls.__qualname__}.{name}"
+
+    def bound(self, sizes: Mapping[str, int], seed: int) -> Any:
+        return getattr(init(self.cls, sizes, seed), self.name)
+
+
+def _qual(mod: types.ModuleType, root: types.ModuleType, name: str) -> str:
+    if mod is root:
+        return name
+    return f"{mod.__name__[len(root.__name__) + 1 :]}.{name}"
+
+
+def _annotated(fn: Any) -> bool:
+    try:
+        make_target(fn)
+    except Skip:
+        return False
+    except Exception:
+        return True  # annotations that fail to resolve: report it in the test
+    return True
+
+
+def run_case(obj: Any, options: dict[str, Any]) -> Report:
+    if isinstance(obj, _MethodCase):
+        return _check_method(obj, options)
+    return check(obj, **options)
+
+
+def _check_method(case: _MethodCase, options: dict[str, Any]) -> Report:
+    from ._draw import draw_sizes, struct_spec
+
+    spec = struct_spec(case.cls)
+    names, _ = axis_names_of([spec])
+    user = dict(options.get("sizes") or {})
+    seed = options.get("seed", 0)
+    drawn = draw_sizes(
+        names, [], rng=np.random.default_rng(seed), example=0, user=user, avoid=set(), size_one=None
+    )
+    method = case.bound(drawn.single, seed)
+    return check(method, **{**options, "sizes": {**drawn.single, **user}})
+
+
+def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:
+    """A pytest test, parametrized with one case per (function, property), for
+    every annotated function of a module or package:
+
+    ```python
+    # tests/test_model.py
+    import my_model
+    import shapely_nn as sn
+
+    test_my_model = sn.testing.generate_tests(my_model)
+    ```
+
+    Ids read `rnn[causal]`, so `pytest -k "rnn and causal"` selects one. Each
+    function is checked once (all properties together, compiled functions reused)
+    and each case reports its property: a failure shows the property's report,
+    a skip its reason.
+    """
+    import pytest
+
+    props = tuple(check_options.get("properties") or PROPERTIES)
+    functions = discover(target)
+    if not functions:
+        raise ValueError(
+            f"sn.testing.generate_tests: {target!r} has no functions with jaxtyping annotations"
+        )
+    cases = [(name, obj, p) for name, obj in functions for p in props]
+    cache: dict[str, Report] = {}
+
+    @pytest.mark.parametrize("case", cases, ids=[f"{n}[{p}]" for n, _, p in cases])
+    def test_generated(case: tuple[str, Any, str]) -> None:
+        __tracebackhide__ = True
+        name, obj, prop = case
+        if name not in cache:
+            cache[name] = run_case(obj, {**check_options, "properties": props})
+        result = cache[name][prop]
+        if result.status == "failed":
+            pytest.fail(f"{name}[{prop}]\n{result.describe()}", pytrace=False)
+        if result.status == "skipped":
+            pytest.skip(result.reason)
+
+    return test_generated
