@@ -155,5 +155,5 @@ def install_import_hook(modules: list[str], decorator: Any, key: str) -> Any:
             return ast.parse(expr, mode="eval").body
 
     manager = ih.install_import_hook(modules, None)
-    manager.hook._typechecker = _Decorate()
+    manager.hook._typechecker = _Decorate()  # type: ignore[attr-defined]
     return manager

@@ -8,6 +8,8 @@ import pytest
 
 import shapely_nn as sn
 
+pytest_plugins = ["pytester"]
+
 
 def _eager(fn, *args):
     return fn(*args)

@@ -27,7 +27,7 @@ def _seed(key: Any) -> int:
 
         data = (
             np.asarray(jax.random.key_data(key))
-            if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+            if jax.numpy.issubdtype(key.dtype, jax.dtypes.prng_key)  # type: ignore[union-attr]
             else np.asarray(key)
         )
     except Exception as e:

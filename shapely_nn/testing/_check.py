@@ -410,7 +410,7 @@ class Runner:
             touched = True
             a, b = as_numpy(leaf).copy(), as_numpy(ex.alt[i])
             for p in pos:
-                idx = [slice(None)] * a.ndim
+                idx: list[Any] = [slice(None)] * a.ndim
                 idx[p] = select(a.shape[p])
                 a[tuple(idx)] = b[tuple(idx)]
             out[i] = _like(a, leaf)
@@ -419,7 +419,7 @@ class Runner:
     def _mask(self, shape: tuple[int, ...], positions: list[int], select: np.ndarray) -> np.ndarray:
         mask = np.zeros(shape, bool)
         for p in positions:
-            idx = [slice(None)] * len(shape)
+            idx: list[Any] = [slice(None)] * len(shape)
             idx[p] = select
             mask[tuple(idx)] = True
         return mask

@@ -448,7 +448,7 @@ def _struct_field_defaults(cls: type) -> list[tuple[str, Any]]:
         defaults = getattr(cls, "_field_defaults", {})
         return [(f, defaults.get(f, inspect.Parameter.empty)) for f in cls._fields]  # type: ignore[attr-defined]
     out = []
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if not f.init:
             continue
         if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
@@ -577,7 +577,8 @@ def build_struct(cls: type, sizes: Mapping[str, int], seed: int) -> Any:
             f"sn.testing.init({cls.__qualname__}): no size for axis {', '.join(map(repr, missing))}; "
             f"pass sizes={{{', '.join(repr(n) + ': ...' for n in missing)}}}"
         )
-    s = Sizes({n: int(sizes[n]) for n in names}, {v: tuple(sizes.get(v, ())) for v in variadics})
+    variadic: dict[str, tuple[int, ...]] = {v: tuple(sizes.get(v, ())) for v in variadics}  # type: ignore[arg-type]
+    s = Sizes({n: int(sizes[n]) for n in names}, variadic)
     b = Builder(s, np.random.default_rng(seed), scale=1.0, broadcast_one=False, seed=seed)
     node = b.struct(cls, spec.fields, cls.__qualname__)
     return node.build(b.leaves)

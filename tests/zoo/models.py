@@ -32,22 +32,36 @@ class MLP(NamedTuple):
 
 
 @sn.shaped
-def mlp_hidden(p: MLP, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
+def mlp_hidden(
+    p: MLP, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
     return jax.nn.relu(x @ p.w1 + p.b1)
 
 
 @sn.shaped
-def mlp_hidden_no_relu(p: MLP, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
+def mlp_hidden_no_relu(
+    p: MLP, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
     return x @ p.w1 + p.b1  # bug: ReLU dropped
 
 
 @sn.shaped
-def mlp_hidden_transposed(p: MLP, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
-    return jax.nn.relu(x @ p.w1.T[: x.shape[1]].T + p.b1) if False else jax.nn.relu((p.w1.T @ x.T).T + p.b1.T[: p.w1.shape[1]] * 0 + p.b1 @ jnp.eye(p.w1.shape[1]))  # noqa: E501 (a correct but convoluted variant)
+def mlp_hidden_transposed(
+    p: MLP, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
+    return (
+        jax.nn.relu(x @ p.w1.T[: x.shape[1]].T + p.b1)
+        if False
+        else jax.nn.relu(
+            (p.w1.T @ x.T).T + p.b1.T[: p.w1.shape[1]] * 0 + p.b1 @ jnp.eye(p.w1.shape[1])
+        )
+    )
 
 
 @sn.shaped
-def mlp_hidden_bad_transpose(p: MLP, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
+def mlp_hidden_bad_transpose(
+    p: MLP, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
     # bug: only type-checks when batch == feature == hidden
     return jax.nn.relu((x.T @ p.w1.T).T + p.b1)
 
@@ -61,17 +75,23 @@ class Linear(NamedTuple):
 
 
 @sn.shaped
-def classify(p: Linear, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
+def classify(
+    p: Linear, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
     return jax.nn.softmax(x @ p.w + p.b, axis=-1)
 
 
 @sn.shaped
-def classify_wrong_axis(p: Linear, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
+def classify_wrong_axis(
+    p: Linear, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
     return jax.nn.softmax(x @ p.w + p.b, axis=0)  # bug: softmax over the batch
 
 
 @sn.shaped
-def classify_naive(p: Linear, x: Float[Array, "batch feature"]) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
+def classify_naive(
+    p: Linear, x: Float[Array, "batch feature"]
+) -> Annotated[Float[Array, "batch klass"], sn.Simplex("klass")]:
     e = jnp.exp(x @ p.w + p.b)  # bug: no max subtraction, overflows for large logits
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -92,7 +112,9 @@ def layer_norm(p: Norm, x: Float[Array, "batch feature"]) -> Float[Array, "batch
 
 
 @sn.shaped
-def layer_norm_over_batch(p: Norm, x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+def layer_norm_over_batch(
+    p: Norm, x: Float[Array, "batch feature"]
+) -> Float[Array, "batch feature"]:
     mu = x.mean(axis=0, keepdims=True)  # bug: statistics over the batch
     var = x.var(axis=0, keepdims=True)
     return (x - mu) * jax.lax.rsqrt(var + 1e-5) * p.gain + p.bias
@@ -117,7 +139,9 @@ class RNN(NamedTuple):
     b: Float[Array, " hidden"]
 
 
-def _scan_rnn(p: RNN, xs_tbf: Float[Array, "time batch feature"]) -> Float[Array, "time batch hidden"]:
+def _scan_rnn(
+    p: RNN, xs_tbf: Float[Array, "time batch feature"]
+) -> Float[Array, "time batch hidden"]:
     h0 = jnp.zeros((xs_tbf.shape[1], p.w_rec.shape[0]), xs_tbf.dtype)
 
     def step(h: Float[Array, "batch hidden"], x: Float[Array, "batch feature"]):
@@ -133,13 +157,17 @@ def rnn(p: RNN, xs: Float[Array, "batch time feature"]) -> Float[Array, "batch t
 
 
 @sn.shaped
-def rnn_reversed(p: RNN, xs: Float[Array, "batch time feature"]) -> Float[Array, "batch time hidden"]:
+def rnn_reversed(
+    p: RNN, xs: Float[Array, "batch time feature"]
+) -> Float[Array, "batch time hidden"]:
     hs = _scan_rnn(p, jnp.swapaxes(xs, 0, 1)[::-1])[::-1]  # bug: runs backwards in time
     return jnp.swapaxes(hs, 0, 1)
 
 
 @sn.shaped
-def rnn_bad_reshape(p: RNN, xs: Float[Array, "batch time feature"]) -> Float[Array, "batch time hidden"]:
+def rnn_bad_reshape(
+    p: RNN, xs: Float[Array, "batch time feature"]
+) -> Float[Array, "batch time hidden"]:
     b, t, f = xs.shape
     hs = _scan_rnn(p, xs.reshape(t, b, f))  # bug: reshape where a transpose was meant
     return hs.reshape(b, t, -1)
@@ -155,7 +183,9 @@ class Attention(NamedTuple):
     gain: Float[Array, " hidden"]
 
 
-def _attend(p: Attention, x: Float[Array, "batch time feature"], k: int | None) -> Float[Array, "batch time hidden"]:
+def _attend(
+    p: Attention, x: Float[Array, "batch time feature"], k: int | None
+) -> Float[Array, "batch time hidden"]:
     q, key, v = x @ p.wq, x @ p.wk, x @ p.wv
     scores = jnp.einsum("bth,bsh->bts", q, key) / jnp.sqrt(q.shape[-1])
     t = x.shape[1]
@@ -168,17 +198,23 @@ def _attend(p: Attention, x: Float[Array, "batch time feature"], k: int | None) 
 
 
 @sn.shaped
-def attention(p: Attention, x: Float[Array, "batch time feature"]) -> Float[Array, "batch time hidden"]:
+def attention(
+    p: Attention, x: Float[Array, "batch time feature"]
+) -> Float[Array, "batch time hidden"]:
     return _attend(p, x, 0)
 
 
 @sn.shaped
-def attention_unmasked(p: Attention, x: Float[Array, "batch time feature"]) -> Float[Array, "batch time hidden"]:
+def attention_unmasked(
+    p: Attention, x: Float[Array, "batch time feature"]
+) -> Float[Array, "batch time hidden"]:
     return _attend(p, x, None)  # bug: no causal mask
 
 
 @sn.shaped
-def attention_off_by_one(p: Attention, x: Float[Array, "batch time feature"]) -> Float[Array, "batch time hidden"]:
+def attention_off_by_one(
+    p: Attention, x: Float[Array, "batch time feature"]
+) -> Float[Array, "batch time hidden"]:
     return _attend(p, x, 1)  # bug: the mask lets each step see one step ahead
 
 
@@ -191,12 +227,16 @@ class GNN(NamedTuple):
 
 
 @sn.shaped
-def gnn_layer(p: GNN, adj: Float[Array, "node node"], h: Float[Array, "node feature"]) -> Float[Array, "node hidden"]:
+def gnn_layer(
+    p: GNN, adj: Float[Array, "node node"], h: Float[Array, "node feature"]
+) -> Float[Array, "node hidden"]:
     return jax.nn.relu(adj @ h @ p.w + h @ p.w_self)
 
 
 @sn.shaped
-def gnn_layer_node_index(p: GNN, adj: Float[Array, "node node"], h: Float[Array, "node feature"]) -> Float[Array, "node hidden"]:
+def gnn_layer_node_index(
+    p: GNN, adj: Float[Array, "node node"], h: Float[Array, "node feature"]
+) -> Float[Array, "node hidden"]:
     idx = jnp.arange(h.shape[0], dtype=h.dtype)[:, None] / h.shape[0]
     return jax.nn.relu(adj @ (h + idx) @ p.w + h @ p.w_self)  # bug: node index as a feature
 
@@ -216,11 +256,23 @@ def deep_sets(p: DeepSets, xs: Float[Array, "element feature"]) -> Float[Array, 
 
 @sn.shaped
 def deep_sets_first(p: DeepSets, xs: Float[Array, "element feature"]) -> Float[Array, " klass"]:
-    pooled = jax.nn.relu(xs @ p.phi).sum(axis=0) + jax.nn.relu(xs[0] @ p.phi)  # bug: singles out element 0
+    pooled = jax.nn.relu(xs @ p.phi).sum(axis=0) + jax.nn.relu(
+        xs[0] @ p.phi
+    )  # bug: singles out element 0
     return jnp.tanh(pooled) @ p.rho
 
 
-CORRECT = [mlp_hidden, mlp_hidden_transposed, classify, layer_norm, mean_pool, rnn, attention, gnn_layer, deep_sets]
+CORRECT = [
+    mlp_hidden,
+    mlp_hidden_transposed,
+    classify,
+    layer_norm,
+    mean_pool,
+    rnn,
+    attention,
+    gnn_layer,
+    deep_sets,
+]
 
 BUGGY = {
     mlp_hidden_no_relu: "values",
