@@ -1,4 +1,7 @@
-"""Every Python block in README.md and docs/*.md runs, in order, page by page."""
+"""Every ```python block in README.md and docs/*.md runs, in order, page by page.
+
+(```py blocks are illustrations that need the reader's own modules.)
+"""
 
 from __future__ import annotations
 

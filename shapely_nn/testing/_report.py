@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 __all__ = ["PropertyResult", "Report"]
@@ -27,9 +28,13 @@ class PropertyResult:
         if self.status == "skipped":
             return f"{self.prop}: skipped ({self.reason})"
         where = f"example {self.example}, seed {self.seed}, sizes {self.sizes}"
-        return (
-            f"{self.prop}: FAILED ({where})\n    {self.reason.replace(chr(10), chr(10) + '    ')}"
-        )
+        lines = []
+        for line in self.reason.splitlines() or [""]:
+            if line.startswith(" "):  # pre-formatted (an error message's table)
+                lines.append(line)
+            else:
+                lines.extend(textwrap.wrap(line, 80, subsequent_indent="  ") or [""])
+        return f"{self.prop}: FAILED ({where})\n" + textwrap.indent("\n".join(lines), "    ")
 
 
 @dataclass
