@@ -25,6 +25,7 @@ from ._constraints import Probability as Probability
 from ._constraints import Simplex as Simplex
 from ._constraints import Violation as Violation
 from ._decorator import shaped as shaped
+from ._docs import describe as describe
 from ._errors import AnnotationError as AnnotationError
 from ._errors import AxisConflictError as AxisConflictError
 from ._errors import ShapeError as ShapeError
@@ -53,6 +54,7 @@ __all__ = [
     "axes",
     "axis",
     "check_package",
+    "describe",
     "get_check_traced",
     "get_mode",
     "mode",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import runpy
 from pathlib import Path
 
 import pytest
@@ -46,7 +45,9 @@ def test_printed_output_matches_the_page(page, isolated_axes):
 
 
 def test_quickstart_runs_and_catches_the_transposed_input(capsys, isolated_axes):
-    runpy.run_module("shapely_nn.examples.quickstart", run_name="__main__")
+    from shapely_nn.examples import quickstart
+
+    quickstart.main()
     out = capsys.readouterr().out
     assert "jit agrees with eager: True" in out
     assert "did you swap 'batch' and" in out

@@ -26,6 +26,7 @@ def test_all_is_pinned():
             "axes",
             "axis",
             "check_package",
+            "describe",
             "get_check_traced",
             "get_mode",
             "mode",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from .._target import iter_modules, load_target
 from ._check import PROPERTIES, check, checking_mode
 from ._draw import Sizes, axis_names_of, build_struct, draw_example
 from ._report import Report
@@ -120,13 +119,10 @@ def discover(target: Any) -> list[tuple[str, Any]]:
     module-level functions defined there, and methods of its classes that are
     decorated with `@sn.shaped` (tested on an instance built with `init`)."""
     if isinstance(target, str):
-        target = importlib.import_module(target)
+        target = load_target(target)
     if not isinstance(target, types.ModuleType):
         raise TypeError(f"expected a module, a package or its dotted name, got {target!r}")
-    modules = [target]
-    if hasattr(target, "__path__"):
-        for info in pkgutil.walk_packages(target.__path__, target.__name__ + "."):
-            modules.append(importlib.import_module(info.name))
+    modules = iter_modules(target)
     found: list[tuple[str, Any]] = []
     seen: set[int] = set()
     for mod in modules:

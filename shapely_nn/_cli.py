@@ -1,0 +1,283 @@
+"""The `shapely-nn` command line: check, axes, docs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ._target import TargetError, load_target
+
+__all__ = ["main"]
+
+ABBREV = {
+    "shapes": "shp",
+    "dtype": "dty",
+    "jit": "jit",
+    "values": "val",
+    "batch": "bat",
+    "set": "set",
+    "causal": "cau",
+    "grad": "grd",
+    "vmap": "vmp",
+    "retrace": "rtr",
+}
+WIDTH = 80
+
+
+class Style:
+    def __init__(self, stream: TextIO) -> None:
+        self.on = (
+            stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        )
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class Progress:
+    """'[3/7] module.fn' on stderr: rewritten in place on a terminal, one line per
+    function otherwise (so logs stay readable)."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream = total, stream
+        self.tty = stream.isatty()
+
+    def update(self, done: int, name: str) -> None:
+        line = _fit(f"[{done + 1}/{self.total}] checking {name}", WIDTH - 1)
+        if self.tty:
+            self.stream.write("\r" + line.ljust(WIDTH - 1))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * (WIDTH - 1) + "\r")
+            self.stream.flush()
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing._api import discover, run_case
+    from .testing._check import PROPERTIES
+
+    module = load_target(args.target)
+    functions = discover(module)
+    if not functions:
+        err.write(f"shapely-nn: {args.target} has no functions with jaxtyping annotations\n")
+        return 2
+    props = list(args.property or PROPERTIES)
+    style = Style(out)
+    progress = Progress(len(functions), err)
+    start = time.perf_counter()
+    reports = []
+    options: dict[str, Any] = {"seed": args.seed, "examples": args.examples, "properties": props}
+    for i, (name, obj) in enumerate(functions):
+        progress.update(i, name)
+        reports.append((name, run_case(obj, options)))
+    progress.close()
+    elapsed = time.perf_counter() - start
+
+    name_w = max(8, min(WIDTH - 1 - 5 * len(props), max(len(n) for n, _ in functions)))
+    header = ("function".ljust(name_w) + "".join(f" {ABBREV[p]:<4}" for p in props)).rstrip()
+    out.write(style(header, "1") + "\n")
+    cell = {"passed": ("ok", "32"), "failed": ("FAIL", "31;1"), "skipped": ("-", "2")}
+    for name, report in reports:
+        row = _fit(name, name_w).ljust(name_w)
+        for p in props:
+            text, code = cell[report[p].status]
+            row += " " + style(f"{text:<4}", code)
+        out.write(row.rstrip() + "\n")
+    legend = ", ".join(f"{ABBREV[p]}={p}" for p in props if ABBREV[p] != p)
+    out.write(
+        _wrap(f"({legend}{'; ' if legend else ''}ok passed, FAIL failed, - skipped)", " ") + "\n"
+    )
+    failures = [(n, r) for n, rep in reports for r in rep.failed]
+    if failures:
+        out.write(
+            "\n"
+            + style(f"{len(failures)} failure{'s' if len(failures) != 1 else ''}:", "31;1")
+            + "\n"
+        )
+        for name, r in failures:
+            out.write(f"\n{name}[{r.prop}]\n  " + r.describe().replace("\n", "\n  ") + "\n")
+    skips: dict[tuple[str, str], list[str]] = {}
+    for name, rep in reports:
+        for r in rep.skipped:
+            skips.setdefault((r.prop, r.reason), []).append(name)
+    if skips:
+        out.write("\nskipped:\n")
+        for (prop, reason), names in sorted(skips.items()):
+            who = ", ".join(names) if len(names) <= 3 else f"{len(names)} functions"
+            out.write(_wrap(f"  {prop}: {reason} ({who})", "    ") + "\n")
+    n_pass = sum(len(rep.passed) for _, rep in reports)
+    n_skip = sum(len(rep.skipped) for _, rep in reports)
+    noun = "function" if len(functions) == 1 else "functions"
+    summary = f"{len(functions)} {noun}: {n_pass} passed, {len(failures)} failed, {n_skip} skipped in {elapsed:.1f}s"
+    out.write("\n" + style(summary, "31;1" if failures else "32;1") + "\n")
+    return 1 if failures else 0
+
+
+def _wrap(text: str, indent: str) -> str:
+    import textwrap
+
+    return "\n".join(
+        textwrap.wrap(text, WIDTH - 1, subsequent_indent=indent, break_on_hyphens=False)
+    )
+
+
+def cmd_axes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._axes import registry
+    from ._target import iter_modules
+    from .testing._api import discover
+    from .testing._target import Skip, make_target
+
+    root = load_target(args.target)
+    modules = {m.__name__ for m in iter_modules(root)}
+    used: dict[str, list[str]] = {}
+    for name, obj in discover(root):
+        fn = getattr(obj, "cls", None)
+        try:
+            if fn is not None:
+                from .testing._draw import axis_names_of, struct_spec
+
+                names, _ = axis_names_of([struct_spec(fn)])
+                plan_names = set(names)
+                member = getattr(fn, obj.name)
+                plan_names |= (
+                    set(make_target(member).plan.axis_names) if callable(member) else set()
+                )
+            else:
+                plan_names = set(make_target(obj).plan.axis_names)
+        except Skip:
+            continue
+        for a in plan_names:
+            used.setdefault(a, []).append(name)
+    reg = registry()
+    declared = [a for a in reg if a.declared_in in modules or a.name in used]
+    style = Style(out)
+    if not declared and not used:
+        out.write(f"{args.target}: no axes declared or used\n")
+        return 0
+    rows = []
+    for a in declared:
+        users = used.get(a.name, [])
+        size = f" size={a.size}" if a.size is not None else ""
+        rows.append((a.name, a.kind + size, a.doc or "(no description)", users))
+    name_w = max(4, max(len(r[0]) for r in rows)) if rows else 4
+    kind_w = max(4, max(len(r[1]) for r in rows)) if rows else 4
+    out.write(style(f"{'axis'.ljust(name_w)}  {'kind'.ljust(kind_w)}  meaning", "1") + "\n")
+    for name, kind, doc, users in rows:
+        line = f"{name.ljust(name_w)}  {kind.ljust(kind_w)}  {doc}"
+        out.write(_wrap(line, " " * (name_w + kind_w + 4)) + "\n")
+        if users:
+            out.write(
+                _wrap(
+                    f"{'':{name_w}}  {'':{kind_w}}  used by: {', '.join(users)}",
+                    " " * (name_w + kind_w + 4),
+                )
+                + "\n"
+            )
+    undeclared = sorted(a for a in used if a not in reg)
+    if undeclared:
+        out.write("\n" + style("used but not declared:", "33;1") + "\n")
+        for a in undeclared:
+            close = reg.suggest(a)
+            hint = f" (did you mean {close!r}?)" if close else ""
+            out.write(_wrap(f"  {a}{hint}: used by {', '.join(used[a])}", "    ") + "\n")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._docs import render_target
+
+    text = render_target(load_target(args.target), fmt=args.format, target_name=args.target)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        err.write(f"wrote {args.output}\n")
+    else:
+        out.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .__about__ import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="shapely-nn",
+        description="Check, document and list the semantic axes of JAX/NumPy code annotated with jaxtyping.",
+    )
+    parser.add_argument("--version", action="version", version=f"shapely-nn {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    target_help = "a module or package name (mypkg.model) or a path to a .py file"
+
+    p = sub.add_parser("check", help="run sn.testing.check on every annotated function")
+    p.add_argument("target", metavar="TARGET", help=target_help)
+    p.add_argument("--seed", type=int, default=0, help="seed for the drawn examples (default 0)")
+    p.add_argument(
+        "--examples", type=_positive, default=3, help="examples per function (default 3)"
+    )
+    from .testing._check import PROPERTIES
+
+    p.add_argument(
+        "--property",
+        action="append",
+        choices=PROPERTIES,
+        metavar="P",
+        help=f"only these properties (repeatable): {', '.join(PROPERTIES)}",
+    )
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("axes", help="list the axes TARGET declares and uses")
+    p.add_argument("target", metavar="TARGET", help=target_help)
+    p.set_defaults(func=cmd_axes)
+
+    p = sub.add_parser("docs", help="an axis glossary and per-function axis tables")
+    p.add_argument("target", metavar="TARGET", help=target_help)
+    p.add_argument(
+        "--format", choices=["md", "rst", "json"], default="md", help="output format (default md)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args, out, err)
+    except TargetError as e:
+        err.write(f"shapely-nn: error: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("shapely-nn: interrupted\n")
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

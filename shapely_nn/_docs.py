@@ -1,0 +1,395 @@
+"""Documentation from the annotations: `sn.describe(fn)` and `shapely-nn docs`.
+
+The JSON form is a stable schema for other tools (`SCHEMA`, documented in
+docs/documentation.md); Markdown and reST are rendered from the same model.
+Output is sorted, so it can be committed and diffed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._axes import registry
+from ._decorator import plan_of
+from ._signature import Plan, build_plan
+from ._spec import (
+    AnySpec,
+    ArraySpec,
+    FallbackSpec,
+    NoneSpec,
+    Spec,
+    StructSpec,
+    TupleSpec,
+    UnionSpec,
+)
+
+__all__ = ["SCHEMA", "describe", "render_target"]
+
+SCHEMA = "shapely_nn.docs/1"
+
+
+@dataclass
+class Entry:
+    """One documented value: an argument, a field of one, or the return."""
+
+    path: str
+    kind: str  # "array" | "other"
+    dtype: str = ""
+    array: str = ""
+    shape: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
+    optional: bool = False
+    type: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "kind": self.kind}
+        if self.kind == "array":
+            out.update(
+                dtype=self.dtype,
+                array_type=self.array,
+                shape=self.shape,
+                constraints=self.constraints,
+            )
+        else:
+            out["type"] = self.type
+        if self.optional:
+            out["optional"] = True
+        return out
+
+
+@dataclass
+class FunctionDoc:
+    name: str
+    module: str
+    summary: str
+    entries: list[Entry]
+    axes: list[str]
+    kinds: dict[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "summary": self.summary,
+            "values": [e.as_json() for e in self.entries],
+            "axes": self.axes,
+            "kind_overrides": dict(sorted(self.kinds.items())),
+        }
+
+
+def _plan(fn: Any) -> Plan | None:
+    plan = plan_of(fn)
+    if plan is not None:
+        return plan
+    name = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn))).rsplit("<locals>.", 1)[-1]
+    try:
+        return build_plan(fn, name, None)
+    except Exception:
+        return None
+
+
+def _entries(spec: Spec, path: str, optional: bool = False) -> list[Entry]:
+    if isinstance(spec, ArraySpec):
+        t = getattr(spec.array_type, "__name__", repr(spec.array_type)).rsplit(".", 1)[-1]
+        return [
+            Entry(
+                path,
+                "array",
+                dtype=spec.dtype_name,
+                array=t,
+                shape=spec.shape_labels(),
+                constraints=[repr(c) for c in spec.constraints],
+                optional=optional,
+            )
+        ]
+    if isinstance(spec, StructSpec):
+        out: list[Entry] = []
+        for name, fspec in spec.fields:
+            out.extend(_entries(fspec, f"{path}.{name}", optional))
+        return out
+    if isinstance(spec, TupleSpec):
+        if spec.homogeneous:
+            return _entries(spec.items[0], f"{path}[i]", optional)
+        out = []
+        for i, s in enumerate(spec.items):
+            out.extend(_entries(s, f"{path}[{i}]", optional))
+        return out
+    if isinstance(spec, UnionSpec):
+        opts = [o for o in spec.options if not isinstance(o, NoneSpec)]
+        has_none = len(opts) != len(spec.options)
+        if len(opts) == 1:
+            return _entries(opts[0], path, optional or has_none)
+        out = []
+        for i, o in enumerate(opts):
+            out.extend(_entries(o, f"{path} (option {i + 1})", optional or has_none))
+        return out
+    if isinstance(spec, (AnySpec, NoneSpec)):
+        return []
+    assert isinstance(spec, FallbackSpec)
+    hint = spec.hint
+    name = getattr(hint, "__name__", None) if isinstance(hint, type) else None
+    return [Entry(path, "other", type=name or repr(hint).replace("typing.", ""))]
+
+
+def function_doc(fn: Any, name: str | None = None) -> FunctionDoc | None:
+    plan = _plan(fn)
+    if plan is None:
+        return None
+    entries: list[Entry] = []
+    for p in plan.all_params:
+        entries.extend(_entries(p.spec, p.name))
+    for p in (plan.varargs, plan.varkw):
+        if p is not None:
+            entries.extend(_entries(p.spec, ("*" if p is plan.varargs else "**") + p.name))
+    if plan.ret is not None:
+        entries.extend(_entries(plan.ret, "return"))
+    if not any(e.kind == "array" for e in entries):
+        return None
+    axes: list[str] = []
+    for e in entries:
+        for label in e.shape:
+            for n in _names_in(label):
+                if n not in axes:
+                    axes.append(n)
+    doc = inspect.getdoc(inspect.unwrap(fn)) or ""
+    summary = doc.strip().split("\n\n")[0].replace("\n", " ") if doc else ""
+    module = getattr(inspect.unwrap(fn), "__module__", "") or ""
+    return FunctionDoc(name or plan.name, module, summary, entries, axes, dict(plan.kinds))
+
+
+def _names_in(label: str) -> list[str]:
+    """Axis names in a shape label: 'batch', '#n', '*lead', 'n+1' -> names."""
+    import re
+
+    text = label.lstrip("#*")
+    if text in ("...", "_") or text.isdigit():
+        return []
+    if text.isidentifier():
+        return [text]
+    return [
+        t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text) if t not in ("max", "min", "abs")
+    ]
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _axis_line(name: str, kinds: dict[str, str]) -> str:
+    ax = registry().get(name)
+    if ax is None:
+        return f"`{name}`: **not declared**"
+    kind = kinds.get(name, ax.kind)
+    extras = []
+    if kind != "plain":
+        extras.append(kind + (" (overridden here)" if name in kinds else ""))
+    if ax.size is not None:
+        extras.append(f"size {ax.size}")
+    tail = f" ({', '.join(extras)})" if extras else ""
+    return f"`{name}`{tail}: {ax.doc or '(no description)'}"
+
+
+def _md_function(doc: FunctionDoc, level: int = 3) -> str:
+    lines = [f"{'#' * level} `{doc.name}`", ""]
+    if doc.summary:
+        lines += [doc.summary, ""]
+    lines += ["| value | dtype | shape | constraints |", "| --- | --- | --- | --- |"]
+    for e in doc.entries:
+        path = "return" if e.path == "return" else f"`{e.path}`"
+        if e.path.startswith("return["):
+            path = f"`{e.path}`"
+        opt = " (optional)" if e.optional else ""
+        if e.kind == "array":
+            shape = "(" + ", ".join(e.shape) + ")" if e.shape else "scalar"
+            lines.append(f"| {path}{opt} | {e.dtype} | {shape} | {', '.join(e.constraints)} |")
+        else:
+            lines.append(f"| {path}{opt} | {e.type} | | |")
+    if doc.axes:
+        lines += ["", "Axes:", ""]
+        lines += [f"- {_axis_line(a, doc.kinds)}" for a in doc.axes]
+    return "\n".join(lines) + "\n"
+
+
+def describe(fn: Any) -> str:
+    """A function's arguments, fields and return with dtype, shape in axis names,
+    each axis's meaning and kind, and value constraints, as Markdown.
+
+    ```python
+    print(sn.describe(rnn))
+    ```
+    """
+    doc = function_doc(fn)
+    if doc is None:
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TypeError(f"sn.describe: {name} has no jaxtyping array annotations to describe")
+    return _md_function(doc)
+
+
+@dataclass
+class TargetDoc:
+    target: str
+    axes: list[dict[str, Any]]
+    functions: list[FunctionDoc]
+
+
+def collect(root: types.ModuleType, target_name: str) -> TargetDoc:
+    from ._target import iter_modules
+
+    modules = iter_modules(root)
+    names = {m.__name__ for m in modules}
+    functions: list[FunctionDoc] = []
+    for mod in modules:
+        prefix = "" if mod is root else mod.__name__[len(root.__name__) + 1 :] + "."
+        for name, obj in sorted(vars(mod).items()):
+            if name.startswith("_"):
+                continue
+            if (inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__")) and getattr(
+                inspect.unwrap(obj), "__module__", None
+            ) == mod.__name__:
+                d = function_doc(obj, prefix + name)
+                if d is not None:
+                    functions.append(d)
+            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
+                for mname, member in sorted(vars(obj).items()):
+                    if (not mname.startswith("__") or mname == "__call__") and hasattr(
+                        member, "__shapely_nn__"
+                    ):
+                        d = function_doc(member, f"{prefix}{name}.{mname}")
+                        if d is not None:
+                            functions.append(d)
+    functions.sort(key=lambda d: d.name)
+    used: dict[str, list[str]] = {}
+    for d in functions:
+        for a in d.axes:
+            used.setdefault(a, []).append(d.name)
+    reg = registry()
+    axis_names = sorted(set(used) | {a.name for a in reg if a.declared_in in names})
+    axes = []
+    for n in axis_names:
+        ax = reg.get(n)
+        axes.append(
+            {
+                "name": n,
+                "declared": ax is not None,
+                "kind": ax.kind if ax else None,
+                "size": ax.size if ax else None,
+                "doc": ax.doc if ax else None,
+                "declared_in": ax.declared_in if ax else None,
+                "used_by": sorted(used.get(n, [])),
+            }
+        )
+    return TargetDoc(target_name, axes, functions)
+
+
+def _md(doc: TargetDoc) -> str:
+    out = [f"# Axes of `{doc.target}`", "", "## Glossary", ""]
+    out += ["| axis | kind | meaning | declared in | used by |", "| --- | --- | --- | --- | --- |"]
+    for a in doc.axes:
+        if not a["declared"]:
+            kind, meaning, where = "", "**not declared**", ""
+        else:
+            kind = a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
+            meaning, where = (
+                a["doc"] or "(no description)",
+                f"`{a['declared_in']}`" if a["declared_in"] else "",
+            )
+        users = ", ".join(f"`{u}`" for u in a["used_by"])
+        out.append(f"| `{a['name']}` | {kind} | {meaning} | {where} | {users} |")
+    undeclared = [a["name"] for a in doc.axes if not a["declared"]]
+    if undeclared:
+        out += [
+            "",
+            f"Used but not declared: {', '.join(f'`{n}`' for n in undeclared)}. "
+            "Declare them with `sn.axis(name, doc)`.",
+        ]
+    out += ["", "## Functions", ""]
+    for f in doc.functions:
+        out.append(_md_function(f))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _rst_table(rows: list[list[str]], header: list[str]) -> list[str]:
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for r in [header, *rows]:
+        out.append("   * - " + (r[0] or " "))
+        out += [f"     - {c or ' '}" for c in r[1:]]
+    return out
+
+
+def _rst_axis_line(name: str, kinds: dict[str, str]) -> str:
+    return _axis_line(name, kinds).replace("`", "``").replace("**", "**")
+
+
+def _rst(doc: TargetDoc) -> str:
+    title = f"Axes of ``{doc.target}``"
+    out = [title, "=" * len(title), "", "Glossary", "--------", ""]
+    rows = []
+    for a in doc.axes:
+        kind = (
+            ""
+            if not a["declared"]
+            else a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
+        )
+        meaning = "**not declared**" if not a["declared"] else (a["doc"] or "(no description)")
+        rows.append(
+            [
+                f"``{a['name']}``",
+                kind,
+                meaning,
+                f"``{a['declared_in']}``" if a["declared_in"] else "",
+                ", ".join(f"``{u}``" for u in a["used_by"]),
+            ]
+        )
+    out += _rst_table(rows, ["axis", "kind", "meaning", "declared in", "used by"])
+    out += ["", "Functions", "---------", ""]
+    for f in doc.functions:
+        head = f"``{f.name}``"
+        out += [head, "~" * len(head), ""]
+        if f.summary:
+            out += [f.summary, ""]
+        rows = []
+        for e in f.entries:
+            shape = (
+                "(" + ", ".join(e.shape) + ")"
+                if e.kind == "array" and e.shape
+                else ("scalar" if e.kind == "array" else "")
+            )
+            rows.append(
+                [
+                    f"``{e.path}``" + (" (optional)" if e.optional else ""),
+                    e.dtype if e.kind == "array" else e.type,
+                    shape,
+                    ", ".join(e.constraints),
+                ]
+            )
+        out += _rst_table(rows, ["value", "dtype", "shape", "constraints"])
+        if f.axes:
+            out += ["", "Axes:", ""] + [f"- {_rst_axis_line(a, f.kinds)}" for a in f.axes]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _json(doc: TargetDoc) -> str:
+    data = {
+        "schema": SCHEMA,
+        "target": doc.target,
+        "axes": doc.axes,
+        "functions": [f.as_json() for f in doc.functions],
+    }
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def render_target(
+    root: types.ModuleType, *, fmt: str = "md", target_name: str | None = None
+) -> str:
+    doc = collect(root, target_name or root.__name__)
+    if fmt == "md":
+        return _md(doc)
+    if fmt == "rst":
+        return _rst(doc)
+    if fmt == "json":
+        return _json(doc)
+    raise ValueError(f"unknown format {fmt!r}; valid formats are 'md', 'rst', 'json'")

@@ -1,0 +1,170 @@
+"""The pytest plugin (entry point `pytest11`): strict mode in test sessions,
+`--shapely-packages` and `--shapely-generate`.
+
+Importing it imports no jax: option names are constants here, and anything
+heavy is imported inside the hooks that need it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+OPT_MODE = "--shapely-mode"
+OPT_PACKAGES = "--shapely-packages"
+OPT_GENERATE = "--shapely-generate"
+INI_MODE = "shapely_mode"
+INI_PACKAGES = "shapely_packages"
+INI_GENERATE = "shapely_generate"
+MODES = ("off", "on", "strict")
+
+
+def _split(values: list[str] | str | None) -> list[str]:
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        for part in v.replace(",", " ").split():
+            if part not in out:
+                out.append(part)
+    return out
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("shapely_nn", "shapely_nn shape checking")
+    group.addoption(
+        OPT_MODE,
+        choices=MODES,
+        default=None,
+        help="checking mode for this session (default: the ini option shapely_mode, "
+        "else $SHAPELY_NN_MODE, else strict)",
+    )
+    group.addoption(
+        OPT_PACKAGES,
+        action="append",
+        default=[],
+        metavar="PKG[,PKG]",
+        help="check every annotated function of these packages through the import hook",
+    )
+    group.addoption(
+        OPT_GENERATE,
+        action="append",
+        default=[],
+        metavar="PKG[,PKG]",
+        help="collect tests generated from the annotations of these packages",
+    )
+    parser.addini(INI_MODE, "shapely_nn checking mode: off, on or strict", default=None)
+    parser.addini(
+        INI_PACKAGES, "packages to check through the import hook", type="args", default=[]
+    )
+    parser.addini(INI_GENERATE, "packages to collect generated tests for", type="args", default=[])
+
+
+def _mode(config: pytest.Config) -> tuple[str, str]:
+    cli = config.getoption(OPT_MODE)
+    if cli:
+        return cli, OPT_MODE
+    ini = config.getini(INI_MODE)
+    if ini:
+        value = str(ini).strip().lower()
+        if value not in MODES:
+            raise pytest.UsageError(
+                f"ini option {INI_MODE} = {ini!r}: valid values are {', '.join(MODES)}"
+            )
+        return value, f"ini {INI_MODE}"
+    env = os.environ.get("SHAPELY_NN_MODE")
+    if env:
+        return env.strip().lower(), "$SHAPELY_NN_MODE"
+    return "strict", "default for test sessions"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    # early enough that a package imported by a conftest is instrumented
+    packages = _split(early_config.known_args_namespace.__dict__.get("shapely_packages"))
+    if not packages:
+        try:
+            packages = _split(early_config.getini(INI_PACKAGES))
+        except ValueError:
+            packages = []
+    if packages:
+        import shapely_nn
+
+        mode, _ = _mode(early_config)
+        shapely_nn.set_mode(mode)  # type: ignore[arg-type]
+        early_config._shapely_hook = shapely_nn.check_package(packages)  # type: ignore[attr-defined]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import shapely_nn
+
+    mode, source = _mode(config)
+    shapely_nn.set_mode(mode)  # type: ignore[arg-type]
+    config._shapely_mode = (mode, source)  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    hook = getattr(config, "_shapely_hook", None)
+    if hook is not None:
+        hook.uninstall()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode, source = getattr(config, "_shapely_mode", ("?", "?"))
+    extra = []
+    packages = _split(config.getoption(OPT_PACKAGES)) or _split(config.getini(INI_PACKAGES))
+    if packages:
+        extra.append(f"checked packages: {', '.join(packages)}")
+    generate = _generate_targets(config)
+    if generate:
+        extra.append(f"generated tests: {', '.join(generate)}")
+    return f"shapely_nn: mode {mode} ({source})" + "".join(f"; {e}" for e in extra)
+
+
+def _generate_targets(config: pytest.Config) -> list[str]:
+    return _split(config.getoption(OPT_GENERATE)) or _split(config.getini(INI_GENERATE))
+
+
+class GeneratedModule(pytest.Module):
+    """A module collector whose tests come from `sn.testing.generate_tests`."""
+
+    package: str = ""
+
+    def _getobj(self) -> Any:
+        import types
+
+        import shapely_nn as sn
+
+        mod = types.ModuleType(f"shapely_generated.{self.package}")
+        mod.__file__ = str(self.path)
+        safe = self.package.replace(".", "_")
+        setattr(mod, f"test_{safe}", sn.testing.generate_tests(self.package))
+        return mod
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    targets = _generate_targets(config)
+    if not targets:
+        return
+    from pathlib import Path
+
+    from shapely_nn._target import TargetError, load_target
+
+    for name in targets:
+        try:
+            module = load_target(name)
+        except TargetError as e:
+            raise pytest.UsageError(f"{OPT_GENERATE}: {e}") from None
+        path = Path(module.__file__ or name)
+        collector = GeneratedModule.from_parent(session, path=path, name=f"{name} (generated)")
+        collector.package = name
+        items.extend(session.genitems(collector))
