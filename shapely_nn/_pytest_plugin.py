@@ -165,6 +165,8 @@ def pytest_collection_modifyitems(
         except TargetError as e:
             raise pytest.UsageError(f"{OPT_GENERATE}: {e}") from None
         path = Path(module.__file__ or name)
-        collector = GeneratedModule.from_parent(session, path=path, name=f"{name} (generated)")
+        collector = GeneratedModule.from_parent(
+            session, path=path, name=f"shapely-generate:{name}", nodeid=f"shapely-generate:{name}"
+        )
         collector.package = name
         items.extend(session.genitems(collector))

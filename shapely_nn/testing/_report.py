@@ -33,7 +33,7 @@ class PropertyResult:
             if line.startswith(" "):  # pre-formatted (an error message's table)
                 lines.append(line)
             else:
-                lines.extend(textwrap.wrap(line, 80, subsequent_indent="  ") or [""])
+                lines.extend(textwrap.wrap(line, 74, subsequent_indent="  ") or [""])
         return f"{self.prop}: FAILED ({where})\n" + textwrap.indent("\n".join(lines), "    ")
 
 

@@ -1,0 +1,127 @@
+"""The `shapely-nn` command line, through subprocess calls on fixture packages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ, PYTHONPATH=str(FIXTURES), NO_COLOR="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "shapely_nn", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=FIXTURES,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def bug_run():
+    return run("check", "cli_pkg_bug", "--property", "shapes", "--property", "batch")
+
+
+def test_check_passes_on_a_correct_package():
+    r = run(
+        "check", "cli_pkg_ok", "--property", "shapes", "--property", "values", "--property", "batch"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["function", "shp", "val", "bat"]
+    assert lines[1].split() == ["layers.dense", "ok", "ok", "ok"]
+    assert lines[2].split() == ["layers.project", "ok", "-", "ok"]
+    assert "helper" not in r.stdout
+    assert "2 functions: 5 passed, 0 failed, 1 skipped" in r.stdout
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert "[1/2] checking layers.dense" in r.stderr  # progress, one line each when not a TTY
+
+
+def test_check_fails_with_status_1_and_shows_the_failure(bug_run):
+    r = bug_run
+    assert r.returncode == 1
+    assert "norm.normalize ok   FAIL" in r.stdout
+    assert "norm.scale     ok   ok" in r.stdout
+    assert "1 failure:" in r.stdout
+    assert "norm.normalize[batch]" in r.stdout
+    assert "changed when only example" in r.stdout
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+
+
+def test_check_on_a_py_file():
+    r = run("check", str(FIXTURES / "cli_pkg_ok" / "layers.py"), "--property", "shapes")
+    assert r.returncode == 0, r.stderr
+    assert "dense" in r.stdout
+
+
+def test_unknown_target_is_usage_error_without_traceback():
+    r = run("check", "no_such_package_xyz")
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "shapely-nn: error: no module named 'no_such_package_xyz' (is it installed, or on PYTHONPATH?)"
+    )
+    assert "Traceback" not in r.stderr
+    r = run("check", "missing_file.py")
+    assert r.returncode == 2 and "no such file: missing_file.py" in r.stderr
+
+
+def test_bad_options_are_usage_errors():
+    r = run("check", "cli_pkg_ok", "--property", "shape")
+    assert r.returncode == 2 and "invalid choice: 'shape'" in r.stderr
+    r = run("check", "cli_pkg_ok", "--examples", "0")
+    assert r.returncode == 2 and "expected a positive integer" in r.stderr
+    r = run()
+    assert r.returncode == 2
+
+
+def test_axes_lists_declared_used_and_undeclared():
+    r = run("axes", "cli_pkg_ok")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.splitlines()[0].split() == ["axis", "kind", "meaning"]
+    assert "batch    batch  independent examples in a minibatch" in out
+    assert "used by: layers.dense, layers.project" in out
+    assert "used but not declared:" in out
+    assert "outdim: used by layers.project" in out
+
+
+def test_docs_markdown_json_rst_and_output_file(tmp_path):
+    md = run("docs", "cli_pkg_ok")
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.startswith("# Axes of `cli_pkg_ok`")
+    assert "| `outdim` |  | **not declared** |  | `layers.project` |" in md.stdout
+    assert "| `p.w` | Float | (feature, hidden) |  |" in md.stdout
+    assert "| return | Float | (batch, hidden) | NonNegative |" in md.stdout
+    data = json.loads(run("docs", "cli_pkg_ok", "--format", "json").stdout)
+    assert data["schema"] == "shapely_nn.docs/1"
+    assert [f["name"] for f in data["functions"]] == ["layers.dense", "layers.project"]
+    assert data["axes"][0] == {
+        "name": "batch",
+        "declared": True,
+        "kind": "batch",
+        "size": None,
+        "doc": "independent examples in a minibatch",
+        "declared_in": "cli_pkg_ok.layers",
+        "used_by": ["layers.dense", "layers.project"],
+    }
+    rst = run("docs", "cli_pkg_ok", "--format", "rst")
+    assert rst.stdout.startswith("Axes of ``cli_pkg_ok``\n======================")
+    out = tmp_path / "axes.md"
+    r = run("docs", "cli_pkg_ok", "-o", str(out))
+    assert r.returncode == 0 and out.read_text() == md.stdout
+    assert run("docs", "cli_pkg_ok").stdout == md.stdout  # deterministic
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "shapely-nn"
+    assert exe.exists()
+    r = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("shapely-nn ")
