@@ -50,8 +50,9 @@ class Progress:
         self.total, self.stream = total, stream
         self.tty = stream.isatty()
 
-    def update(self, done: int, name: str) -> None:
-        line = _fit(f"[{done + 1}/{self.total}] checking {name}", WIDTH - 1)
+    def update(self, index: int, name: str, *, finished: bool = False) -> None:
+        verb = "checked" if finished else "checking"
+        line = _fit(f"[{index + 1}/{self.total}] {verb} {name}", WIDTH - 1)
         if self.tty:
             self.stream.write("\r" + line.ljust(WIDTH - 1))
         else:
@@ -79,9 +80,30 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     start = time.perf_counter()
     reports = []
     options: dict[str, Any] = {"seed": args.seed, "examples": args.examples, "properties": props}
-    for i, (name, obj) in enumerate(functions):
-        progress.update(i, name)
-        reports.append((name, run_case(obj, options)))
+    jobs = max(1, min(len(functions), args.jobs or 1))
+    if jobs == 1:
+        for i, (name, obj) in enumerate(functions):
+            progress.update(i, name)
+            reports.append((name, run_case(obj, options)))
+    else:
+        # XLA compilation dominates and holds the GIL for long stretches: check
+        # functions in worker processes (spawned, as forking jax is unsafe)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        by_name = {}
+        with ProcessPoolExecutor(
+            jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(args.target, list(sys.path), os.getcwd()),
+        ) as pool:
+            futures = {pool.submit(_worker_run, name, options): name for name, _ in functions}
+            for i, fut in enumerate(as_completed(futures)):
+                name = futures[fut]
+                progress.update(i, name, finished=True)
+                by_name[name] = fut.result()
+        reports = [(name, by_name[name]) for name, _ in functions]
     progress.close()
     elapsed = time.perf_counter() - start
 
@@ -108,12 +130,19 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         for name, r in failures:
             out.write(f"\n{name}[{r.prop}]\n  " + r.describe().replace("\n", "\n  ") + "\n")
+    whole: list[tuple[str, str]] = []
     skips: dict[tuple[str, str], list[str]] = {}
     for name, rep in reports:
+        reasons = {r.reason for r in rep.skipped}
+        if rep.skipped and len(rep.skipped) == len(rep.results) and len(reasons) == 1:
+            whole.append((name, reasons.pop()))
+            continue
         for r in rep.skipped:
             skips.setdefault((r.prop, r.reason), []).append(name)
-    if skips:
+    if skips or whole:
         out.write("\nskipped:\n")
+        for name, reason in whole:
+            out.write(_wrap(f"  {name} (every property): {reason}", "    ") + "\n")
         for (prop, reason), names in sorted(skips.items()):
             who = ", ".join(names) if len(names) <= 3 else f"{len(names)} functions"
             out.write(_wrap(f"  {prop}: {reason} ({who})", "    ") + "\n")
@@ -123,6 +152,23 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     summary = f"{len(functions)} {noun}: {n_pass} passed, {len(failures)} failed, {n_skip} skipped in {elapsed:.1f}s"
     out.write("\n" + style(summary, "31;1" if failures else "32;1") + "\n")
     return 1 if failures else 0
+
+
+_CASES: dict[str, Any] = {}
+
+
+def _worker_init(target: str, path: list[str], cwd: str) -> None:
+    os.chdir(cwd)
+    sys.path[:] = path
+    from .testing._api import discover
+
+    _CASES.update(discover(load_target(target)))
+
+
+def _worker_run(name: str, options: dict[str, Any]) -> Any:
+    from .testing._api import run_case
+
+    return run_case(_CASES[name], options)
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -224,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for the drawn examples (default 0)")
     p.add_argument(
         "--examples", type=_positive, default=3, help="examples per function (default 3)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        help="functions checked in parallel worker processes (default 1; XLA already uses several cores while compiling)",
     )
     from .testing._check import PROPERTIES
 

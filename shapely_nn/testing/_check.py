@@ -100,9 +100,10 @@ class Runner:
         self.numpy = target.uses_numpy()
         self._examples: list[Example] | None = None
         self._draw_error: Skip | None = None
-        self._compiled: Any = None
-        self._vmapped: Any = None
-        self.grad_error: BaseException | None = None
+        self._compiled: dict[Any, Any] = {}
+        self._vmapped: dict[Any, Any] = {}
+        self._first_fp: Any = None
+        self._grad_errors: dict[Any, BaseException] = {}
         self.traces: dict[Any, int] = {}
 
     # ------------------------------------------------------------ examples
@@ -141,6 +142,8 @@ class Runner:
                 fixed=self.fixed,
             )
             ex = Example(i, self.seed, drawn, scale)
+            if i == 0:
+                self._first_fp = drawn.fingerprint()
             ex.alt = redraw_like(drawn, self.t, seed=self.seed * 7 + i, scale=scale)
             self._eager(ex)
             out.append(ex)
@@ -172,7 +175,8 @@ class Runner:
         forward pass and the gradient of a random projection of the float
         outputs with respect to the float inputs, compiled together once and
         reused by every property (and every perturbed run) of that example."""
-        fn = self._compiled
+        fp = ex.drawn.fingerprint()
+        fn = self._compiled.get(fp)
         if fn is not None:
             return fn
         import jax
@@ -214,15 +218,19 @@ class Runner:
             return forward_jit(*leaves), None
 
         fn = forward_only
-        if floats:
+        # gradients come with the first example's shapes (and the large-values
+        # example, which shares them); the size-1 example compiles the forward
+        # pass alone
+        with_grad = fp == self._first_fp
+        if floats and with_grad:
             try:
                 both(ex.drawn.leaves)
                 fn = both
             except ShapeError:
                 raise
             except Exception as e:  # not differentiable: the grad property reports it
-                self.grad_error = e
-        self._compiled = fn
+                self._grad_errors[fp] = e
+        self._compiled[fp] = fn
         return fn
 
     def base(self, ex: Example) -> Any:
@@ -553,7 +561,9 @@ class Runner:
         base = self.base(ex)
         if not any(_float_kind(v) for _, _, v in self.out_leaves(base)):
             raise Skip("no float outputs to differentiate")
-        err = self.grad_error
+        if ex.grads is None and ex.drawn.fingerprint() not in self._grad_errors:
+            raise Skip("gradients are checked on the examples shaped like the first")
+        err = self._grad_errors.get(ex.drawn.fingerprint())
         if err is not None:
             first = str(err).splitlines()[0] if str(err) else ""
             raise Fail(f"jax.grad failed: {type(err).__name__}: {first}")
@@ -571,6 +581,12 @@ class Runner:
     def prop_vmap(self, ex: Example) -> None:
         if self.numpy:
             raise Skip("takes numpy arrays; jax.vmap maps jax arrays")
+        if not ex.drawn.leaves:
+            raise Skip("no array arguments to map over")
+        if ex.drawn.fingerprint() != self._first_fp:
+            # one more compile for little news: vmap runs on the examples that share
+            # the first example's shapes (the large-values one does)
+            raise Skip("vmap is checked on the examples shaped like the first")
         base = self.base(ex)
         alt = self.evaluate(ex, ex.alt)
         import jax
@@ -582,11 +598,12 @@ class Runner:
             args, kwargs = drawn.build(list(leaves))
             return checked(*args, **kwargs)
 
-        if self._vmapped is None:
-            self._vmapped = jax.jit(jax.vmap(flat))
+        fp = ex.drawn.fingerprint()
+        if fp not in self._vmapped:
+            self._vmapped[fp] = jax.jit(jax.vmap(flat))
         stacked = [jnp.stack([a, b]) for a, b in zip(ex.drawn.leaves, ex.alt)]
         try:
-            out = self._vmapped(*stacked)
+            out = self._vmapped[fp](*stacked)
         except Exception as e:
             raise Fail(
                 f"jax.vmap over a new leading axis failed: {type(e).__name__}: {e}"

@@ -92,6 +92,39 @@ class Drawn:
     leaves: list[Any]
     infos: list[LeafInfo]
 
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Identifies the non-array part of the arguments (constants, structure)
+        and the leaves' shapes: examples that agree can share compiled functions."""
+
+        def node_fp(n: Node) -> Any:
+            if n.kind == "leaf":
+                return ("leaf", n.index)
+            if n.kind == "const":
+                v = n.value
+                if hasattr(v, "shape") and hasattr(v, "dtype"):
+                    try:
+                        import jax
+
+                        data = (
+                            np.asarray(jax.random.key_data(v))
+                            if "key" in str(v.dtype)
+                            else np.asarray(v)
+                        )
+                    except Exception:
+                        data = np.asarray(v)
+                    return ("array", data.shape, str(data.dtype), data.tobytes())
+                return ("const", repr(v))
+            children = n.children or []
+            items = children.items() if isinstance(children, dict) else enumerate(children)
+            return (n.kind, repr(n.cls), tuple((k, node_fp(c)) for k, c in items))
+
+        shapes = tuple((tuple(x.shape), str(x.dtype)) for x in self.leaves)
+        return (
+            tuple(node_fp(a) for a in self.args),
+            tuple((k, node_fp(v)) for k, v in sorted(self.kwargs.items())),
+            shapes,
+        )
+
     def build(self, leaves: list[Any] | None = None) -> tuple[list[Any], dict[str, Any]]:
         ls = self.leaves if leaves is None else leaves
         return [a.build(ls) for a in self.args], {k: v.build(ls) for k, v in self.kwargs.items()}
@@ -355,6 +388,7 @@ class Builder:
         self.scale = scale
         self.broadcast_one = broadcast_one
         self.seed = seed
+        self.key_seed = seed + 101  # for a `key` argument passed as a constant
         self.leaves: list[Any] = []
         self.infos: list[LeafInfo] = []
         self.argvals: dict[str, Any] = {}
@@ -412,6 +446,9 @@ class Builder:
         if default is not inspect.Parameter.empty:
             return Node("const", value=default)
         hint = getattr(spec, "hint", None)
+        if name in _KEY_NAMES and _is_plain_array_hint(hint):
+            # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
+            return Node("const", value=draw_key((), self.key_seed))
         if hint is int and name in self.sizes.single:
             # an int argument named like an axis gives that axis's size ("... num", num: int)
             return Node("const", value=self.sizes.single[name])
@@ -437,6 +474,14 @@ class Builder:
                     f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has no array annotation and no default"
                 )
         return Node("struct", cls=cls, children=children)
+
+
+_KEY_NAMES = ("key", "rng", "prng_key", "rng_key", "prngkey")
+
+
+def _is_plain_array_hint(hint: Any) -> bool:
+    name = getattr(hint, "__name__", "") or ""
+    return name.rsplit(".", 1)[-1] in ("Array", "PRNGKeyArray", "KeyArray")
 
 
 def _hint_name(hint: Any) -> str:
@@ -509,6 +554,7 @@ def draw_example(
         broadcast_one=broadcast_one,
         seed=seed * 1000 + example,
     )
+    b.key_seed = seed + 101  # the same constant key in every example (so compiles are shared)
     args: list[Node] = []
     kwargs: dict[str, Node] = {}
     import inspect as _inspect
