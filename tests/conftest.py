@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 import shapely_nn as sn
+import shapely_nn.examples.axes
 
 pytest_plugins = ["pytester"]
 
@@ -46,11 +47,12 @@ def _default_mode():
 
 @pytest.fixture
 def isolated_axes():
-    """Restore the axis registry afterwards, for tests that declare throwaway axes."""
+    """Forget, afterwards, the axes declared by code exec'd under a `docs_*`
+    module name (documentation pages); axes of real modules stay declared, as
+    their modules stay imported."""
     reg = sn.axes()
-    saved = dict(reg._axes)
     yield reg
     with reg._lock:
-        reg._axes.clear()
-        reg._axes.update(saved)
+        for name in [n for n, a in reg._axes.items() if (a.declared_in or "").startswith("docs_")]:
+            del reg._axes[name]
         reg.version += 1

@@ -53,5 +53,16 @@ def test_quickstart_runs_and_catches_the_transposed_input(capsys, isolated_axes)
     assert "did you swap 'batch' and" in out
     readme = (ROOT / "README.md").read_text()
     # the README shows the real output (abridged at the end)
-    shown = readme.split("```text\n", 1)[1].split("  ...\n", 1)[0]
-    assert shown in out
+    shown = readme.split("```text\neager:", 1)[1].split("  ...\n", 1)[0]
+    assert "eager:" + shown in out
+
+
+def test_readme_main_job_lists_the_example_functions():
+    """The README's table names exactly the functions `shapely-nn check
+    shapely_nn.examples` checks (running it is test_examples.py's job)."""
+    from shapely_nn.testing._api import discover
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("```text\nfunction ", 1)[1].split("...\n", 1)[0]
+    names = [line.split()[0] for line in table.splitlines()[1:] if line.strip()]
+    assert names == [name for name, _ in discover("shapely_nn.examples")]
