@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from ._target import TargetError, load_target
 
@@ -317,8 +317,8 @@ def _positive(text: str) -> int:
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = cast(TextIO, out if out is not None else sys.stdout)
+    err = cast(TextIO, err if err is not None else sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ from ._spec import (
     StructSpec,
     TupleSpec,
     UnionSpec,
+    spec_from_hint,
 )
 
 __all__ = ["SCHEMA", "describe", "render_target"]
@@ -131,8 +134,15 @@ def _entries(spec: Spec, path: str, optional: bool = False) -> list[Entry]:
         return []
     assert isinstance(spec, FallbackSpec)
     hint = spec.hint
+    if typing.get_origin(hint) is tuple and Ellipsis not in typing.get_args(hint):
+        # checked as a whole by beartype, documented item by item
+        out = []
+        for i, a in enumerate(typing.get_args(hint)):
+            out.extend(_entries(spec_from_hint(a), f"{path}[{i}]", optional))
+        return out
     name = getattr(hint, "__name__", None) if isinstance(hint, type) else None
-    return [Entry(path, "other", type=name or repr(hint).replace("typing.", ""))]
+    text = re.sub(r"\b(typing|builtins|jaxtyping)\.", "", repr(hint))
+    return [Entry(path, "other", type=name or text, optional=optional)]
 
 
 def function_doc(fn: Any, name: str | None = None) -> FunctionDoc | None:
@@ -184,8 +194,10 @@ def _axis_line(name: str, kinds: dict[str, str]) -> str:
         return f"`{name}`: **not declared**"
     kind = kinds.get(name, ax.kind)
     extras = []
-    if kind != "plain":
-        extras.append(kind + (" (overridden here)" if name in kinds else ""))
+    if name in kinds:
+        extras.append(f"{kind} here; declared {ax.kind}")
+    elif kind != "plain":
+        extras.append(kind)
     if ax.size is not None:
         extras.append(f"size {ax.size}")
     tail = f" ({', '.join(extras)})" if extras else ""

@@ -139,12 +139,12 @@ class GeneratedModule(pytest.Module):
     def _getobj(self) -> Any:
         import types
 
-        import shapely_nn as sn
+        from shapely_nn.testing import generate_tests
 
         mod = types.ModuleType(f"shapely_generated.{self.package}")
         mod.__file__ = str(self.path)
         safe = self.package.replace(".", "_")
-        setattr(mod, f"test_{safe}", sn.testing.generate_tests(self.package))
+        setattr(mod, f"test_{safe}", generate_tests(self.package))
         return mod
 
 

@@ -66,3 +66,12 @@ def test_readme_main_job_lists_the_example_functions():
     table = readme.split("```text\nfunction ", 1)[1].split("...\n", 1)[0]
     names = [line.split()[0] for line in table.splitlines()[1:] if line.strip()]
     assert names == [name for name, _ in discover("shapely_nn.examples")]
+
+
+def test_readme_docs_output_is_real():
+    from shapely_nn._docs import render_target
+    from shapely_nn.examples import mlp
+
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("```text\n| value | dtype |", 1)[1].split("```", 1)[0]
+    assert "| value | dtype |" + shown in render_target(mlp, target_name="shapely_nn.examples.mlp")

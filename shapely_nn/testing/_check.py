@@ -567,6 +567,7 @@ class Runner:
         if err is not None:
             first = str(err).splitlines()[0] if str(err) else ""
             raise Fail(f"jax.grad failed: {type(err).__name__}: {first}")
+        assert ex.grads is not None
         for i, g in zip(idx, ex.grads):
             arr = as_numpy(g)
             bad = ~np.isfinite(arr)
