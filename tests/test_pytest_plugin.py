@@ -157,3 +157,13 @@ def test_importing_the_plugin_does_not_import_jax():
     code = "import sys, shapely_nn._pytest_plugin; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_last_failed_reruns_only_the_failing_generated_case(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURES))
+    args = ["--shapely-generate=cli_pkg_bug", "--shapely-mode=on"]
+    first = pytester.runpytest_subprocess(*args)
+    first.assert_outcomes(failed=1, passed=13, skipped=6)
+    again = pytester.runpytest_subprocess(*args, "--lf")
+    again.assert_outcomes(failed=1)
+    assert "19 deselected" in again.stdout.str()
