@@ -157,3 +157,24 @@ def test_recursion_gets_a_scope_per_call():
         return x
 
     assert halve(jnp.ones(8)).shape == (8,)
+
+
+def test_no_references_to_user_arrays_are_kept():
+    import gc
+    import weakref
+
+    class Tracked(np.ndarray):
+        pass
+
+    @sn.shaped
+    def f(x: Float[np.ndarray, " n"], y: Float[np.ndarray, " n"]) -> Float[np.ndarray, " n"]:
+        return x
+
+    x = np.ones(3, np.float32).view(Tracked)
+    ref = weakref.ref(x)
+    f(x, np.ones(3, np.float32))
+    with pytest.raises(sn.ShapeError):
+        f(x, np.ones(4, np.float32))
+    del x
+    gc.collect()
+    assert ref() is None
