@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+import numpy as np
+
 from . import _config
 from . import _jaxtyping_bridge as jb
 from ._axes import registry
@@ -317,10 +319,12 @@ def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
             continue
         if _has_array_leaves(p.spec):
             continue
+        if p.annotated and not _bare_array_hint(getattr(p.spec, "hint", None)):
+            continue  # annotated as something else (a float, a config object): not ours to judge
         if (
             hasattr(v, "shape")
             and hasattr(v, "dtype")
-            and not isinstance(v, (int, float, complex, bool))
+            and not isinstance(v, (int, float, complex, bool, np.generic))
         ):
             what = "no annotation" if not p.annotated else f"the annotation {p.spec!r}"
             if p.annotated:
@@ -330,6 +334,12 @@ def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
                 f'Annotate its axes, e.g. {p.name}: Float[Array, "batch feature"] '
                 "(or Shaped[Array, '...'] to accept any shape explicitly)."
             )
+
+
+def _bare_array_hint(hint: Any) -> bool:
+    """`jax.Array`, `np.ndarray`, `ArrayLike`...: an array type without a shape."""
+    text = getattr(hint, "__name__", None) or repr(hint)
+    return any(k in text for k in ("Array", "ndarray", "Tensor"))
 
 
 def _has_array_leaves(spec: Any) -> bool:

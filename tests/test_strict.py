@@ -73,3 +73,15 @@ def test_array_annotated_without_shape_is_an_error_in_strict_mode():
 def test_strict_mode_still_checks_shapes():
     with sn.mode("strict"), pytest.raises(sn.ShapeError):
         declared(jnp.ones((2,)))
+
+
+def test_strict_mode_leaves_annotated_scalars_alone():
+    @sn.shaped
+    def scaled(
+        x: Float[Array, "ts_batch ts_feature"], lr: float, step: object
+    ) -> Float[Array, "ts_batch ts_feature"]:
+        return x * lr
+
+    with sn.mode("strict"):
+        scaled(jnp.ones((2, 3)), np.float64(0.1), np.ones(3))  # annotated, not as arrays
+        unannotated(jnp.ones((2, 3)), np.float32(2.0))  # a numpy scalar is no array argument
