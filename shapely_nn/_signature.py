@@ -13,7 +13,6 @@ from ._spec import (
     FALLBACK_NS,
     AnySpec,
     ArraySpec,
-    FallbackSpec,
     Spec,
     StructSpec,
     spec_from_hint,
@@ -178,10 +177,8 @@ def _build_plan(
     # its return annotation describes: only its arguments are checked
     if "return" in hints and not produces_later:
         ret = spec_from_hint(hints["return"], where=f"{name}(), return")
-        if isinstance(ret, AnySpec) or (
-            isinstance(ret, FallbackSpec) and not ret.has_arrays and ret.hint is type(None)
-        ):
-            ret = None if isinstance(ret, AnySpec) else ret
+        if isinstance(ret, AnySpec):
+            ret = None  # `-> Any`: nothing to check
     checked = tuple(p for p in all_params if p.is_self or not isinstance(p.spec, AnySpec))
     specs = [p.spec for p in all_params] + ([ret] if ret is not None else [])
     specs += [p.spec for p in (varargs, varkw) if p is not None]

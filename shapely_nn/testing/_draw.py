@@ -557,9 +557,7 @@ def draw_example(
     b.key_seed = seed + 101  # the same constant key in every example (so compiles are shared)
     args: list[Node] = []
     kwargs: dict[str, Node] = {}
-    import inspect as _inspect
-
-    sig = _inspect.signature(target.plan.fn)
+    sig = inspect.signature(target.plan.fn)
     params = list(sig.parameters.values())
     first = True
     fixed = dict(fixed or {})
@@ -578,8 +576,6 @@ def draw_example(
             node = b.value(
                 spec, p.name, is_param=isinstance(spec, StructSpec), default=p.default, name=p.name
             )
-        if node.kind == "const" and node.value is None and p.default is None:
-            pass
         b.argvals[p.name] = node.build(b.leaves)
         if p.kind is p.KEYWORD_ONLY:
             kwargs[p.name] = node

@@ -49,13 +49,8 @@ def mlp_hidden_no_relu(
 def mlp_hidden_transposed(
     p: MLP, x: Float[Array, "batch feature"]
 ) -> Annotated[Float[Array, "batch hidden"], sn.NonNegative]:
-    return (
-        jax.nn.relu(x @ p.w1.T[: x.shape[1]].T + p.b1)
-        if False
-        else jax.nn.relu(
-            (p.w1.T @ x.T).T + p.b1.T[: p.w1.shape[1]] * 0 + p.b1 @ jnp.eye(p.w1.shape[1])
-        )
-    )
+    # correct, written through transposes: (w1^T x^T)^T == x w1
+    return jax.nn.relu((p.w1.T @ x.T).T + p.b1)
 
 
 @sn.shaped
