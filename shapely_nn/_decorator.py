@@ -38,7 +38,7 @@ _MISSING = object()
 def shaped(fn: F, /) -> F: ...
 @overload
 def shaped(
-    *, kinds: dict[str, str] | None = None, check_traced: bool | None = None
+    *, kinds: dict[str, str] | None = None, check_traced: bool | None = None, doc: bool = False
 ) -> Callable[[F], F]: ...
 def shaped(
     fn: Any = None,
@@ -46,6 +46,7 @@ def shaped(
     *,
     kinds: dict[str, str] | None = None,
     check_traced: bool | None = None,
+    doc: bool = False,
 ) -> Any:
     """Check a function's array arguments and return value against their jaxtyping
     annotations, with all of them sharing one set of axis sizes.
@@ -60,7 +61,8 @@ def shaped(
     Bare or with options: `@sn.shaped(kinds={"batch": "plain"})` overrides the
     declared kind of an axis for this function (the test generator reads it);
     `check_traced=True` runs its value constraints inside compiled code too
-    (default: `sn.get_check_traced()`).
+    (default: `sn.get_check_traced()`); `doc=True` appends a "Shapes" section
+    to the function's `__doc__`, so `help(fn)` shows each value's axes.
     Works on functions, methods and `__call__` of NamedTuples, dataclasses and
     equinox modules; inside `jax.jit` the check runs once, while tracing.
     In mode "off" at decoration time the function itself is returned.
@@ -71,13 +73,28 @@ def shaped(
         raise TypeError(
             f"@sn.shaped: check_traced must be True, False or None, got {check_traced!r}"
         )
+    if not isinstance(doc, bool):
+        raise TypeError(f"@sn.shaped: doc must be True or False, got {doc!r}")
     if fn is None:
 
         def decorator(fn: Any) -> Any:
-            return _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+            out = _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+            return _add_doc(out) if doc else out
 
         return decorator
     return _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+
+
+def _add_doc(fn: Any) -> Any:
+    """Append a plain-text "Shapes" section (for `help(fn)`) to `fn.__doc__`."""
+    from ._docs import shapes_section
+
+    target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
+    section = shapes_section(target)
+    if section:
+        base = (target.__doc__ or "").rstrip()
+        target.__doc__ = f"{base}\n\n{section}" if base else section
+    return fn
 
 
 def _caller_locals() -> dict[str, Any] | None:

@@ -225,6 +225,26 @@ def _md_function(doc: FunctionDoc, level: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shapes_section(fn: Any) -> str:
+    """The "Shapes" section `@sn.shaped(doc=True)` appends to a docstring."""
+    doc = function_doc(fn)
+    if doc is None:
+        return ""
+    lines = ["Shapes:"]
+    for e in doc.entries:
+        opt = " (optional)" if e.optional else ""
+        if e.kind == "array":
+            shape = "(" + ", ".join(e.shape) + ")" if e.shape else "scalar"
+            cons = f"; {', '.join(e.constraints)}" if e.constraints else ""
+            lines.append(f"    {e.path}{opt}: {e.dtype} {shape}{cons}")
+    if doc.axes:
+        lines += ["", "Axes:"]
+        lines += [
+            "    " + _axis_line(a, doc.kinds).replace("`", "").replace("**", "") for a in doc.axes
+        ]
+    return "\n".join(lines)
+
+
 def describe(fn: Any) -> str:
     """A function's arguments, fields and return with dtype, shape in axis names,
     each axis's meaning and kind, and value constraints, as Markdown.

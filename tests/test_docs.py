@@ -60,3 +60,33 @@ def test_describe_works_on_plain_jaxtyping_functions_and_rejects_others():
 
     with pytest.raises(TypeError, match="has no jaxtyping array annotations"):
         sn.describe(g)
+
+
+def test_doc_option_appends_a_shapes_section():
+    @sn.shaped(doc=True)
+    def embed(
+        p: Emb, ids: Annotated[Int[Array, " batch"], sn.IndexInto("vocab")]
+    ) -> Float[Array, "batch d"]:
+        """Look rows up."""
+        return p.table[ids]
+
+    assert embed.__doc__ == (
+        "Look rows up.\n\n"
+        "Shapes:\n"
+        "    p.table: Float (vocab, d)\n"
+        "    ids: Int (batch); IndexInto('vocab')\n"
+        "    return: Float (batch, d)\n\n"
+        "Axes:\n"
+        "    vocab: not declared\n"
+        "    d: not declared\n"
+        "    batch (batch): independent examples in a minibatch"
+    )
+
+    @sn.shaped
+    def plain(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        """Unchanged."""
+        return x
+
+    assert plain.__doc__ == "Unchanged."
+    with pytest.raises(TypeError, match="doc must be True or False"):
+        sn.shaped(doc="yes")

@@ -1,0 +1,14 @@
+"""Sphinx configuration for shapely_nn's documentation (it uses shapely_nn.sphinx)."""
+
+project = "shapely_nn"
+author = "shapely_nn developers"
+extensions = ["myst_parser", "sphinx.ext.autodoc", "shapely_nn.sphinx"]
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build"]
+myst_heading_anchors = 3
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"  # the axis tables say it better
+html_theme = "alabaster"
+suppress_warnings = ["myst.xref_missing"]
+smartquotes = False  # keep the quotes of Simplex("klass") as written

@@ -1,0 +1,140 @@
+"""A Sphinx extension: axis tables in autodoc output, and an axis glossary.
+
+In `conf.py`:
+
+```python
+extensions = ["sphinx.ext.autodoc", "shapely_nn.sphinx"]
+```
+
+- Every function autodoc documents that carries jaxtyping array annotations gets
+  an "Axes" table appended: each argument (parameter fields expanded), its dtype,
+  its shape in axis names, its constraints, and the meaning of each axis.
+- Markdown code fences in docstrings become reST code blocks.
+- `.. shapely-axes:: mypkg` renders the glossary of a module or package: every
+  axis it declares or uses, with kind, meaning, where it is declared and which
+  functions use it. Undeclared axes are flagged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["setup"]
+
+
+def _function_rst(obj: Any) -> list[str]:
+    from ._docs import _rst_axis_line, _rst_table, function_doc
+
+    doc = function_doc(obj)
+    if doc is None:
+        return []
+    rows = []
+    for e in doc.entries:
+        shape = (
+            ("(" + ", ".join(e.shape) + ")" if e.shape else "scalar") if e.kind == "array" else ""
+        )
+        rows.append(
+            [
+                f"``{e.path}``" + (" (optional)" if e.optional else ""),
+                e.dtype if e.kind == "array" else e.type,
+                shape,
+                ", ".join(e.constraints),
+            ]
+        )
+    lines = ["", ".. rubric:: Axes", ""]
+    lines += _rst_table(rows, ["value", "dtype", "shape", "constraints"])
+    if doc.axes:
+        lines += [""] + [f"- {_rst_axis_line(a, doc.kinds)}" for a in doc.axes]
+    return [*lines, ""]
+
+
+def fences_to_rst(lines: list[str]) -> list[str]:
+    """Markdown code fences (```python ... ```) in a docstring, as reST code blocks."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        stripped = line.strip()
+        if fence is None and stripped.startswith("```"):
+            indent = line[: len(line) - len(line.lstrip())]
+            lang = stripped[3:].strip() or "text"
+            out += [f"{indent}.. code-block:: {lang}", ""]
+            fence = indent
+            continue
+        if fence is not None:
+            if stripped.startswith("```"):
+                out.append("")
+                fence = None
+                continue
+            out.append(fence + "   " + line[len(fence) :] if line.strip() else "")
+            continue
+        out.append(line)
+    return out
+
+
+def _process_docstring(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    lines[:] = fences_to_rst(lines)
+    if what not in ("function", "method"):
+        return
+    try:
+        lines.extend(_function_rst(obj))
+    except Exception as e:  # a documentation build must not die on one function
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(f"shapely_nn: cannot describe {name}: {e}")
+
+
+def _glossary_directive() -> Any:
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+
+    class ShapelyAxes(SphinxDirective):
+        required_arguments = 1
+        has_content = False
+
+        def run(self) -> list[Any]:
+            from ._docs import _rst_table, collect
+            from ._target import TargetError, load_target
+
+            target = self.arguments[0]
+            try:
+                doc = collect(load_target(target), target)
+            except TargetError as e:
+                raise self.error(f"shapely-axes: {e}") from None
+            rows = []
+            for a in doc.axes:
+                kind = (
+                    ""
+                    if not a["declared"]
+                    else a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
+                )
+                meaning = (
+                    "**not declared**" if not a["declared"] else (a["doc"] or "(no description)")
+                )
+                rows.append(
+                    [
+                        f"``{a['name']}``",
+                        kind,
+                        meaning,
+                        f"``{a['declared_in']}``" if a["declared_in"] else "",
+                        ", ".join(f"``{u}``" for u in a["used_by"]),
+                    ]
+                )
+            text = _rst_table(rows, ["axis", "kind", "meaning", "declared in", "used by"])
+            container = nodes.container()
+            self.state.nested_parse(
+                StringList(text, source=f"<shapely-axes {target}>"), self.content_offset, container
+            )
+            return container.children
+
+    return ShapelyAxes
+
+
+def setup(app: Any) -> dict[str, Any]:
+    from .__about__ import __version__
+
+    app.connect("autodoc-process-docstring", _process_docstring)
+    app.add_directive("shapely-axes", _glossary_directive())
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,86 @@
+"""The Sphinx extension on a tiny project, and the project's own docs site
+(built with warnings as errors, so broken references fail)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx")
+from sphinx.cmd.build import build_main
+
+from shapely_nn.sphinx import fences_to_rst
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_extension_adds_axis_tables_and_the_glossary(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        'extensions = ["sphinx.ext.autodoc", "shapely_nn.sphinx"]\nproject = "t"\nsmartquotes = False\n'
+    )
+    (src / "index.rst").write_text(
+        textwrap.dedent(
+            """
+            Tiny
+            ====
+
+            .. shapely-axes:: cli_pkg_ok
+
+            .. autofunction:: cli_pkg_ok.layers.dense
+            .. autofunction:: cli_pkg_ok.layers.helper
+            """
+        )
+    )
+    out = tmp_path / "out"
+    assert build_main(["-W", "-q", "-b", "text", str(src), str(out)]) == 0
+    text = (out / "index.txt").read_text()
+    assert "independent examples in a minibatch" in text  # glossary
+    assert "**not declared**" in text or "not declared" in text  # outdim
+    assert "layers.project" in text  # used by
+    assert "Axes" in text  # the rubric under dense
+    assert "(feature, hidden)" in text and "NonNegative" in text
+    assert text.count("Axes") == 1  # helper has no annotations: no table
+
+
+def test_unknown_glossary_target_is_a_build_error(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["shapely_nn.sphinx"]\nproject = "t"\n')
+    (src / "index.rst").write_text("T\n=\n\n.. shapely-axes:: no_such_module_xyz\n")
+    assert build_main(["-W", "-q", "-b", "text", str(src), str(tmp_path / "out")]) != 0
+
+
+def test_markdown_fences_become_code_blocks():
+    lines = ["Text.", "", "```python", "x = 1", "", "y = 2", "```", "after"]
+    assert fences_to_rst(lines) == [
+        "Text.",
+        "",
+        ".. code-block:: python",
+        "",
+        "   x = 1",
+        "",
+        "   y = 2",
+        "",
+        "after",
+    ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="paths")
+# myst-parser uses Sphinx APIs deprecated for Sphinx 11: a Python warning, not a
+# documentation warning (sphinx-build -W still fails on those)
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning", "ignore::DeprecationWarning")
+def test_project_docs_build_without_warnings(tmp_path):
+    pytest.importorskip("myst_parser")
+    out = tmp_path / "html"
+    assert build_main(["-W", "-q", "-b", "html", str(ROOT / "docs"), str(out)]) == 0
+    examples = (out / "examples.html").read_text()
+    assert "width of the transformer" in examples  # the glossary, generated
+    assert "Simplex('klass')" in examples  # an axis table from autodoc
+    assert (out / "api.html").exists()
