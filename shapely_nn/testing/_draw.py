@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -624,7 +624,3 @@ def build_struct(cls: type, sizes: Mapping[str, int], seed: int) -> Any:
     b = Builder(s, np.random.default_rng(seed), scale=1.0, broadcast_one=False, seed=seed)
     node = b.struct(cls, spec.fields, cls.__qualname__)
     return node.build(b.leaves)
-
-
-KeyLike = Any
-Fn = Callable[..., Any]
