@@ -366,8 +366,11 @@ def struct_fields(
 def _array_spec(hint: Any, where: str) -> Spec:
     array_type, dtypes, dims, vi, dim_str, dtype_name = jb.array_parts(hint)
     if any(d.treepath for d in dims):
-        # '?name' dims only mean something inside a PyTree[...]: leave to jaxtyping
-        return FallbackSpec(hint, has_arrays=True)
+        bad = next(d.name for d in dims if d.treepath)
+        raise AnnotationError(
+            f"{where}: '?{bad}' in {hint.__name__}: a '?' axis only means something "
+            "inside a structured PyTree annotation, e.g. PyTree[Float[Array, '?n'], 'T']"
+        )
     conv: list[Dim] = []
     variadic: Variadic | None = None
     for d in dims:
