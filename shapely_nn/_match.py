@@ -192,7 +192,7 @@ def match_fallback(
     from beartype.door import is_bearable
 
     if not spec.has_arrays:
-        return _bearable(is_bearable, value, spec.hint)
+        return _bearable(is_bearable, value, spec.hint) or _traced_scalar(value, spec.hint)
     jb.memo_push(dict(single), dict(variadic), dict(argvals or {}))
     try:
         ok = _bearable(is_bearable, value, spec.hint)
@@ -203,6 +203,24 @@ def match_fallback(
         return ok
     finally:
         jb.memo_pop()
+
+
+_SCALAR_KINDS = {int: "iub", float: "fiub", complex: "cfiub", bool: "b"}
+
+
+def _traced_scalar(value: Any, hint: Any) -> bool:
+    """A 0-d jax array (a traced scalar under jit/vmap/grad) where a Python scalar is
+    annotated: JAX code routinely passes `derivative: int` through `jax.jit` as a
+    tracer. Accepted when its dtype kind fits (beartype alone would reject it)."""
+    kinds = _SCALAR_KINDS.get(hint)
+    if kinds is None:
+        opts = [a for a in getattr(hint, "__args__", ()) if a in _SCALAR_KINDS]
+        if not opts:
+            return False
+        kinds = "".join(_SCALAR_KINDS[a] for a in opts)
+    if not type(value).__module__.startswith("jax") or getattr(value, "shape", None) != ():
+        return False
+    return np.dtype(value.dtype).kind in kinds if hasattr(value, "dtype") else False
 
 
 def _bearable(is_bearable: Any, value: Any, hint: Any) -> bool:

@@ -259,6 +259,10 @@ def _check_consistency(
             f"variadic '*{both[0]}'; jaxtyping keeps them apart, so they would "
             "never be compared. Rename one of them."
         )
+    if any(p.is_self for p in params):
+        # a method: the fields of `self` bind axes too (known only at call time), so
+        # an unbound symbol may be bound there; evaluated (and reported) per call
+        return
     arg_singles: set[str] = set()
     for p in params:
         for _, a in p.spec.array_leaves(p.name):

@@ -91,3 +91,16 @@ def test_declared_size_is_enforced():
     assert "tae_rgb=3 was bound by sn.axis('tae_rgb', size=3), but x.shape[1] is 4" in " ".join(
         str(e.value).split()
     )
+
+
+def test_symbolic_axis_in_a_method_may_use_the_fields_of_self():
+    import equinox as eqx
+
+    class Knots(eqx.Module):
+        breaks: Float[Array, " m"]
+
+        @sn.shaped
+        def padded(self) -> Float[Array, " m+1"]:
+            return jnp.concatenate([self.breaks, self.breaks[-1:]])
+
+    assert Knots(jnp.ones(3)).padded().shape == (4,)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -319,3 +320,18 @@ def test_generators_and_coroutines_check_arguments_only():
     assert asyncio.run(coro(jnp.ones(2))).shape == (2,)
     with pytest.raises(sn.ShapeError):
         gen(jnp.ones((2, 2)))
+
+
+def test_traced_scalars_satisfy_scalar_annotations_under_jit():
+    import functools
+
+    @functools.partial(jax.jit, static_argnames=())
+    @sn.shaped
+    def shift(x: Float[Array, " n"], k: int, scale: float = 1.0) -> Float[Array, " n"]:
+        return x * scale + k
+
+    assert shift(jnp.ones(3), 2, 0.5).shape == (3,)  # k and scale arrive as tracers
+    with pytest.raises(sn.ShapeError, match="argument 'k'"):
+        sn.shaped(shift.__wrapped__)(jnp.ones(3), "2")
+    with pytest.raises(sn.ShapeError, match="argument 'k'"):
+        jax.jit(sn.shaped(shift.__wrapped__))(jnp.ones(3), jnp.ones(2))  # not a scalar

@@ -12,7 +12,7 @@ import numpy as np
 from .._target import iter_modules, load_target
 from ._check import PROPERTIES, check, checking_mode
 from ._draw import Sizes, axis_names_of, build_struct, draw_example
-from ._report import Report
+from ._report import PropertyResult, Report
 from ._target import Skip, make_target
 
 __all__ = ["discover", "dummy_args", "generate_tests", "init"]
@@ -189,7 +189,12 @@ def _check_method(case: _MethodCase, options: dict[str, Any]) -> Report:
     drawn = draw_sizes(
         names, [], rng=np.random.default_rng(seed), example=0, user=user, avoid=set(), size_one=None
     )
-    method = case.bound(drawn.single, seed)
+    try:
+        method = case.bound(drawn.single, seed)
+    except (ValueError, TypeError) as e:
+        props = tuple(options.get("properties") or PROPERTIES)
+        reason = f"cannot build an instance of {case.cls.__qualname__} to call it on: {e}"
+        return Report(case.__qualname__, [PropertyResult(p, "skipped", reason) for p in props])
     return check(method, **{**options, "sizes": {**drawn.single, **user}})
 
 
