@@ -22,7 +22,7 @@ from ._diagnose import Finding
 from ._jaxtyping_bridge import dtype_string
 from ._spec import NAMED, ArraySpec
 
-__all__ = ["describe_value", "render"]
+__all__ = ["describe_subject", "describe_value", "render"]
 
 _W = 12  # width of the section labels
 
@@ -63,7 +63,8 @@ def describe_value(x: Any) -> str:
     return f"{type(x).__name__}: {r}"
 
 
-def _subject(path: str) -> str:
+def describe_subject(path: str) -> str:
+    """'argument 'x'', 'p.w (in argument 'p')', 'the return value', ..."""
     if path == "return":
         return "the return value"
     if path.startswith("return"):
@@ -99,7 +100,7 @@ def _dtype_list(dtypes: tuple[Any, ...]) -> str:
 def render(fn_name: str, f: Finding) -> str:
     leaf = f.leaf
     spec = leaf.spec
-    lines = [f"{fn_name}(): {_subject(leaf.path)} does not match its annotation"]
+    lines = [f"{fn_name}(): {describe_subject(leaf.path)} does not match its annotation"]
     if isinstance(spec, ArraySpec):
         lines += section("expected", [spec.annotation_str()])
         lines += section("actual", [describe_value(leaf.value)])

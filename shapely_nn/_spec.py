@@ -109,6 +109,19 @@ class ArraySpec(Spec):
             out.add(self.variadic.name)
         return out
 
+    def axis_offsets(self, name: str) -> list[int]:
+        """Positions of the named axis: from the start for dims before a variadic,
+        negative (from the end) for dims after it."""
+        out = [i for i, d in enumerate(self.prefix) if d.code == NAMED and d.name == name]
+        n = len(self.suffix)
+        out += [j - n for j, d in enumerate(self.suffix) if d.code == NAMED and d.name == name]
+        return out
+
+    def axis_index(self, name: str) -> int | None:
+        """The first position of the named axis (see `axis_offsets`), or None."""
+        offsets = self.axis_offsets(name)
+        return offsets[0] if offsets else None
+
     def symbol_names(self) -> set[str]:
         """Names used inside symbolic dims (which must be bound elsewhere)."""
         out: set[str] = set()

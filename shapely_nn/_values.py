@@ -12,22 +12,10 @@ import numpy as np
 from ._constraints import Constraint, IndexInto, Violation, sum_tolerance
 from ._diagnose import Leaf, collect_leaves
 from ._errors import AnnotationError, ValueConstraintError
-from ._message import describe_value, section
-from ._spec import NAMED, ArraySpec, Spec
+from ._message import describe_subject, describe_value, section
+from ._spec import ArraySpec, Spec
 
-__all__ = ["axis_position", "check_leaves", "validate_constraints"]
-
-
-def axis_position(spec: ArraySpec, axis: str) -> int | None:
-    """Index of a named axis in an array of this spec (negative if after a variadic)."""
-    for i, d in enumerate(spec.prefix):
-        if d.code == NAMED and d.name == axis:
-            return i
-    n = len(spec.suffix)
-    for j, d in enumerate(spec.suffix):
-        if d.code == NAMED and d.name == axis:
-            return j - n
-    return None
+__all__ = ["check_leaves", "validate_constraints"]
 
 
 def validate_constraints(
@@ -35,7 +23,7 @@ def validate_constraints(
 ) -> None:
     """Decoration-time checks that each constraint can be evaluated."""
     for c in spec.constraints:
-        if type(c).__name__ == "Simplex" and axis_position(spec, c.axis or "") is None:
+        if type(c).__name__ == "Simplex" and spec.axis_index(c.axis or "") is None:
             raise AnnotationError(
                 f"{fn_name}: {c!r} on {path}: its annotation {spec.annotation_str()} has "
                 f"no axis {c.axis!r} to sum along. Name the axis in the annotation, "
@@ -81,7 +69,7 @@ def check_leaves(
             continue
         x = leaf.value
         for c in s.constraints:
-            axis_index = axis_position(s, c.axis) if c.axis else None
+            axis_index = s.axis_index(c.axis) if c.axis else None
             axis_size = sizes.get(c.axis) if c.axis else None
             if _is_tracer(x):
                 if traced:
@@ -122,23 +110,14 @@ def render_violation(
     axis_size: int | None,
     who: Any,
 ) -> str:
-    subject = (
-        "the return value"
-        if leaf.path == "return"
-        else (
-            f"return value {leaf.path}"
-            if leaf.path.startswith("return")
-            else f"argument {leaf.path!r}"
-            if "." not in leaf.path and "[" not in leaf.path
-            else f"{leaf.path} (in argument {leaf.path.split('.')[0].split('[')[0]!r})"
-        )
-    )
+    subject = describe_subject(leaf.path)
     lines = [f"{fn_name}(): {subject} violates {c!r}"]
     what = c.doc
     if type(c).__name__ == "Simplex":
         what += f" (tolerance {sum_tolerance(arr.dtype):.1e} for {arr.dtype})"
     if isinstance(c, IndexInto) and axis_size is not None:
-        src = f", bound by {who(c.axis)}" if who is not None and who(c.axis) else ""
+        binder = who(c.axis) if who is not None else None
+        src = f", bound by {binder}" if binder else ""
         what += f" ({c.axis}={axis_size}{src})"
     lines += section("constraint", [what], wrap=True)
     actual = describe_value(leaf.value)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _config
 from .._diagnose import collect_leaves
 from .._errors import ShapeError, ValueConstraintError
-from .._spec import NAMED, ArraySpec
+from .._spec import ArraySpec
 from .._values import check_leaves
 from ._compare import as_numpy, compare, fmt_diff
 from ._draw import Drawn, Sizes, _fixed_sizes, axis_names_of, draw_example, draw_sizes, redraw_like
@@ -387,14 +387,7 @@ class Runner:
             )
 
     def _axis_positions(self, spec: ArraySpec | None, ndim: int, axis: str) -> list[int]:
-        if spec is None:
-            return []
-        pos = [i for i, d in enumerate(spec.prefix) if d.code == NAMED and d.name == axis]
-        n = len(spec.suffix)
-        pos += [
-            ndim - n + j for j, d in enumerate(spec.suffix) if d.code == NAMED and d.name == axis
-        ]
-        return pos
+        return [] if spec is None else [p % ndim for p in spec.axis_offsets(axis)]
 
     def _kind_axes(self, kind: str) -> list[str]:
         axes = [n for n in self.names if self.t.kind(n) == kind]

@@ -263,17 +263,6 @@ def _shape(
     return tuple(shape)
 
 
-def _axis_of(spec: ArraySpec, name: str, ndim: int) -> int | None:
-    for i, d in enumerate(spec.prefix):
-        if d.code == NAMED and d.name == name:
-            return i
-    n = len(spec.suffix)
-    for j, d in enumerate(spec.suffix):
-        if d.code == NAMED and d.name == name:
-            return ndim - n + j
-    return None
-
-
 def draw_values(
     spec: ArraySpec,
     shape: tuple[int, ...],
@@ -299,7 +288,7 @@ def draw_values(
     npd = _np_dtype(dtype)
     simplex = next((c for c in cons if isinstance(c, Simplex)), None)
     if simplex is not None:
-        ax = _axis_of(spec, simplex.axis or "", len(shape))
+        ax = spec.axis_index(simplex.axis or "")
         z = rng.standard_normal(shape)
         e = np.exp(z - z.max(axis=ax, keepdims=True))
         return _verify((e / e.sum(axis=ax, keepdims=True)).astype(npd), spec, cons, sizes)
@@ -336,7 +325,7 @@ def _alternatives(shape: tuple[int, ...], npd: Any, rng: np.random.Generator):
 
 def _ok(x: np.ndarray, spec: ArraySpec, cons: list[Constraint], sizes: Sizes) -> bool:
     for c in cons:
-        ax = _axis_of(spec, c.axis, x.ndim) if c.axis else None
+        ax = spec.axis_index(c.axis) if c.axis else None
         if (
             c.check(np.asarray(x), axis_index=ax, axis_size=sizes.single.get(c.axis or ""))
             is not None
