@@ -48,6 +48,15 @@ class Entry:
     optional: bool = False
     type: str = ""
 
+    def shape_text(self) -> str:
+        """'(batch, feature)', 'scalar' for a 0-d array, '' for a non-array value."""
+        if self.kind != "array":
+            return ""
+        return "(" + ", ".join(self.shape) + ")" if self.shape else "scalar"
+
+    def type_text(self) -> str:
+        return self.dtype if self.kind == "array" else self.type
+
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind}
         if self.kind == "array":
@@ -211,12 +220,10 @@ def _md_function(doc: FunctionDoc, level: int = 3) -> str:
     lines += ["| value | dtype | shape | constraints |", "| --- | --- | --- | --- |"]
     for e in doc.entries:
         path = "return" if e.path == "return" else f"`{e.path}`"
-        if e.path.startswith("return["):
-            path = f"`{e.path}`"
         opt = " (optional)" if e.optional else ""
         if e.kind == "array":
-            shape = "(" + ", ".join(e.shape) + ")" if e.shape else "scalar"
-            lines.append(f"| {path}{opt} | {e.dtype} | {shape} | {', '.join(e.constraints)} |")
+            cons = ", ".join(e.constraints)
+            lines.append(f"| {path}{opt} | {e.dtype} | {e.shape_text()} | {cons} |")
         else:
             lines.append(f"| {path}{opt} | {e.type} | | |")
     if doc.axes:
@@ -234,9 +241,8 @@ def shapes_section(fn: Any) -> str:
     for e in doc.entries:
         opt = " (optional)" if e.optional else ""
         if e.kind == "array":
-            shape = "(" + ", ".join(e.shape) + ")" if e.shape else "scalar"
             cons = f"; {', '.join(e.constraints)}" if e.constraints else ""
-            lines.append(f"    {e.path}{opt}: {e.dtype} {shape}{cons}")
+            lines.append(f"    {e.path}{opt}: {e.dtype} {e.shape_text()}{cons}")
     if doc.axes:
         lines += ["", "Axes:"]
         lines += [
@@ -316,20 +322,30 @@ def collect(root: types.ModuleType, target_name: str) -> TargetDoc:
     return TargetDoc(target_name, axes, functions)
 
 
-def _md(doc: TargetDoc) -> str:
-    out = [f"# Axes of `{doc.target}`", "", "## Glossary", ""]
-    out += ["| axis | kind | meaning | declared in | used by |", "| --- | --- | --- | --- | --- |"]
+def glossary_rows(doc: TargetDoc, code: str) -> list[list[str]]:
+    """Glossary cells (axis, kind, meaning, declared in, used by), with `code`
+    as the inline-code quote: '`' for Markdown, '``' for reST."""
+    rows = []
     for a in doc.axes:
         if not a["declared"]:
             kind, meaning, where = "", "**not declared**", ""
         else:
             kind = a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
-            meaning, where = (
-                a["doc"] or "(no description)",
-                f"`{a['declared_in']}`" if a["declared_in"] else "",
-            )
-        users = ", ".join(f"`{u}`" for u in a["used_by"])
-        out.append(f"| `{a['name']}` | {kind} | {meaning} | {where} | {users} |")
+            meaning = a["doc"] or "(no description)"
+            where = f"{code}{a['declared_in']}{code}" if a["declared_in"] else ""
+        users = ", ".join(f"{code}{u}{code}" for u in a["used_by"])
+        rows.append([f"{code}{a['name']}{code}", kind, meaning, where, users])
+    return rows
+
+
+GLOSSARY_HEADER = ["axis", "kind", "meaning", "declared in", "used by"]
+VALUES_HEADER = ["value", "dtype", "shape", "constraints"]
+
+
+def _md(doc: TargetDoc) -> str:
+    out = [f"# Axes of `{doc.target}`", "", "## Glossary", ""]
+    out += ["| " + " | ".join(GLOSSARY_HEADER) + " |", "| --- | --- | --- | --- | --- |"]
+    out += ["| " + " | ".join(row) + " |" for row in glossary_rows(doc, "`")]
     undeclared = [a["name"] for a in doc.axes if not a["declared"]]
     if undeclared:
         out += [
@@ -351,6 +367,19 @@ def _rst_table(rows: list[list[str]], header: list[str]) -> list[str]:
     return out
 
 
+def value_rows_rst(f: FunctionDoc) -> list[list[str]]:
+    """One reST table row per documented value of a function."""
+    return [
+        [
+            f"``{e.path}``" + (" (optional)" if e.optional else ""),
+            e.type_text(),
+            e.shape_text(),
+            ", ".join(e.constraints),
+        ]
+        for e in f.entries
+    ]
+
+
 def _rst_axis_line(name: str, kinds: dict[str, str]) -> str:
     return _axis_line(name, kinds).replace("`", "``").replace("**", "**")
 
@@ -358,46 +387,14 @@ def _rst_axis_line(name: str, kinds: dict[str, str]) -> str:
 def _rst(doc: TargetDoc) -> str:
     title = f"Axes of ``{doc.target}``"
     out = [title, "=" * len(title), "", "Glossary", "--------", ""]
-    rows = []
-    for a in doc.axes:
-        kind = (
-            ""
-            if not a["declared"]
-            else a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
-        )
-        meaning = "**not declared**" if not a["declared"] else (a["doc"] or "(no description)")
-        rows.append(
-            [
-                f"``{a['name']}``",
-                kind,
-                meaning,
-                f"``{a['declared_in']}``" if a["declared_in"] else "",
-                ", ".join(f"``{u}``" for u in a["used_by"]),
-            ]
-        )
-    out += _rst_table(rows, ["axis", "kind", "meaning", "declared in", "used by"])
+    out += _rst_table(glossary_rows(doc, "``"), GLOSSARY_HEADER)
     out += ["", "Functions", "---------", ""]
     for f in doc.functions:
         head = f"``{f.name}``"
         out += [head, "~" * len(head), ""]
         if f.summary:
             out += [f.summary, ""]
-        rows = []
-        for e in f.entries:
-            shape = (
-                "(" + ", ".join(e.shape) + ")"
-                if e.kind == "array" and e.shape
-                else ("scalar" if e.kind == "array" else "")
-            )
-            rows.append(
-                [
-                    f"``{e.path}``" + (" (optional)" if e.optional else ""),
-                    e.dtype if e.kind == "array" else e.type,
-                    shape,
-                    ", ".join(e.constraints),
-                ]
-            )
-        out += _rst_table(rows, ["value", "dtype", "shape", "constraints"])
+        out += _rst_table(value_rows_rst(f), VALUES_HEADER)
         if f.axes:
             out += ["", "Axes:", ""] + [f"- {_rst_axis_line(a, f.kinds)}" for a in f.axes]
         out.append("")

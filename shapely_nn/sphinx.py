@@ -23,26 +23,13 @@ __all__ = ["setup"]
 
 
 def _function_rst(obj: Any) -> list[str]:
-    from ._docs import _rst_axis_line, _rst_table, function_doc
+    from ._docs import VALUES_HEADER, _rst_axis_line, _rst_table, function_doc, value_rows_rst
 
     doc = function_doc(obj)
     if doc is None:
         return []
-    rows = []
-    for e in doc.entries:
-        shape = (
-            ("(" + ", ".join(e.shape) + ")" if e.shape else "scalar") if e.kind == "array" else ""
-        )
-        rows.append(
-            [
-                f"``{e.path}``" + (" (optional)" if e.optional else ""),
-                e.dtype if e.kind == "array" else e.type,
-                shape,
-                ", ".join(e.constraints),
-            ]
-        )
     lines = ["", ".. rubric:: Axes", ""]
-    lines += _rst_table(rows, ["value", "dtype", "shape", "constraints"])
+    lines += _rst_table(value_rows_rst(doc), VALUES_HEADER)
     if doc.axes:
         lines += [""] + [f"- {_rst_axis_line(a, doc.kinds)}" for a in doc.axes]
     return [*lines, ""]
@@ -95,7 +82,7 @@ def _glossary_directive() -> Any:
         has_content = False
 
         def run(self) -> list[Any]:
-            from ._docs import _rst_table, collect
+            from ._docs import GLOSSARY_HEADER, _rst_table, collect, glossary_rows
             from ._target import TargetError, load_target
 
             target = self.arguments[0]
@@ -103,26 +90,7 @@ def _glossary_directive() -> Any:
                 doc = collect(load_target(target), target)
             except TargetError as e:
                 raise self.error(f"shapely-axes: {e}") from None
-            rows = []
-            for a in doc.axes:
-                kind = (
-                    ""
-                    if not a["declared"]
-                    else a["kind"] + (f", size {a['size']}" if a["size"] is not None else "")
-                )
-                meaning = (
-                    "**not declared**" if not a["declared"] else (a["doc"] or "(no description)")
-                )
-                rows.append(
-                    [
-                        f"``{a['name']}``",
-                        kind,
-                        meaning,
-                        f"``{a['declared_in']}``" if a["declared_in"] else "",
-                        ", ".join(f"``{u}``" for u in a["used_by"]),
-                    ]
-                )
-            text = _rst_table(rows, ["axis", "kind", "meaning", "declared in", "used by"])
+            text = _rst_table(glossary_rows(doc, "``"), GLOSSARY_HEADER)
             container = nodes.container()
             self.state.nested_parse(
                 StringList(text, source=f"<shapely-axes {target}>"), self.content_offset, container
