@@ -18,7 +18,7 @@ from ._errors import AnnotationError, ShapeError
 from ._match import match, match_array
 from ._message import render
 from ._signature import Plan, build_plan
-from ._spec import ArraySpec, FallbackSpec, StructSpec
+from ._spec import ArraySpec, has_arrays
 from ._values import check_leaves
 
 __all__ = ["shaped"]
@@ -334,7 +334,7 @@ def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
     for p, v in plan.arguments(args, kwargs):
         if p.is_self:
             continue
-        if _has_array_leaves(p.spec):
+        if has_arrays(p.spec):
             continue
         if p.annotated and not _bare_array_hint(getattr(p.spec, "hint", None)):
             continue  # annotated as something else (a float, a config object): not ours to judge
@@ -357,11 +357,3 @@ def _bare_array_hint(hint: Any) -> bool:
     """`jax.Array`, `np.ndarray`, `ArrayLike`...: an array type without a shape."""
     text = getattr(hint, "__name__", None) or repr(hint)
     return any(k in text for k in ("Array", "ndarray", "Tensor"))
-
-
-def _has_array_leaves(spec: Any) -> bool:
-    if isinstance(spec, FallbackSpec):
-        return spec.has_arrays
-    if isinstance(spec, StructSpec):
-        return True
-    return bool(spec.array_leaves("x"))

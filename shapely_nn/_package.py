@@ -27,20 +27,10 @@ def _auto_shaped(obj: Any) -> Any:
         plan = plan_of(wrapped)
     except Exception:
         plan = None  # resolved later (forward reference): keep the wrapper
-    if plan is not None and not _has_arrays(plan):
+    if plan is not None and not plan.has_arrays():
         return obj  # no jaxtyping annotations: nothing to check, no cost
     wrapped.__shapely_nn_auto__ = True
     return wrapped
-
-
-def _has_arrays(plan: Any) -> bool:
-    from ._spec import FallbackSpec
-
-    specs = [p.spec for p in plan.all_params]
-    specs += [p.spec for p in (plan.varargs, plan.varkw) if p is not None]
-    if plan.ret is not None:
-        specs.append(plan.ret)
-    return any(s.array_leaves("x") or (isinstance(s, FallbackSpec) and s.has_arrays) for s in specs)
 
 
 def check_package(packages: str | Sequence[str]) -> Any:

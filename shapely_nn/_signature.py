@@ -15,6 +15,7 @@ from ._spec import (
     ArraySpec,
     Spec,
     StructSpec,
+    has_arrays,
     spec_from_hint,
     struct_fields,
 )
@@ -55,6 +56,14 @@ class Plan:
     # parameters (and whether the return) carry value constraints
     value_params: tuple[Param, ...] = ()
     ret_values: bool = False
+
+    def has_arrays(self) -> bool:
+        """Whether any parameter or the return carries an array annotation."""
+        specs = [p.spec for p in self.all_params]
+        specs += [p.spec for p in (self.varargs, self.varkw) if p is not None]
+        if self.ret is not None:
+            specs.append(self.ret)
+        return any(has_arrays(s) for s in specs)
 
     def refresh_seed(self) -> None:
         reg = registry()

@@ -23,6 +23,7 @@ __all__ = [
     "StructSpec",
     "TupleSpec",
     "UnionSpec",
+    "has_arrays",
     "spec_from_hint",
     "struct_fields",
 ]
@@ -268,7 +269,7 @@ def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
     if _is_union(hint):
         opts = tuple(spec_from_hint(a, where=where, depth=depth + 1) for a in typing.get_args(hint))
         if any(isinstance(o, FallbackSpec) for o in opts):
-            return FallbackSpec(hint, has_arrays=any(_has_arrays(o) for o in opts))
+            return FallbackSpec(hint, has_arrays=any(has_arrays(o) for o in opts))
         if all(isinstance(o, AnySpec) for o in opts):
             return AnySpec()
         return UnionSpec(opts, hint)
@@ -284,7 +285,7 @@ def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
             return FallbackSpec(hint)
         items = tuple(spec_from_hint(a, where=where, depth=depth + 1) for a in args)
         if any(isinstance(i, FallbackSpec) for i in items):
-            return FallbackSpec(hint, has_arrays=any(_has_arrays(i) for i in items))
+            return FallbackSpec(hint, has_arrays=any(has_arrays(i) for i in items))
         return TupleSpec(items)
     if isinstance(hint, type):
         fields = struct_fields(hint, where=where, depth=depth)
@@ -298,9 +299,14 @@ def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
 inspect_empty = __import__("inspect").Parameter.empty
 
 
-def _has_arrays(spec: Spec) -> bool:
+def has_arrays(spec: Spec) -> bool:
+    """Whether checking `spec` involves an array annotation: a jaxtyping array
+    somewhere inside it, a parameter struct (whose kept fields all do), or a
+    beartype-checked hint that mentions one (`list[Float[...]]`, `PyTree[...]`)."""
     if isinstance(spec, FallbackSpec):
         return spec.has_arrays
+    if isinstance(spec, StructSpec):
+        return True
     return bool(spec.array_leaves("x"))
 
 
@@ -365,7 +371,7 @@ def struct_fields(
                 where=f"{where} (field {cls.__qualname__}.{name})",
                 depth=depth + 1,
             )
-            if isinstance(spec, (AnySpec, FallbackSpec)) and not _has_arrays(spec):
+            if isinstance(spec, (AnySpec, FallbackSpec)) and not has_arrays(spec):
                 continue
             out.append((name, spec))
     except BaseException:

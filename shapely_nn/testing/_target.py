@@ -10,7 +10,7 @@ from typing import Any
 from .._axes import registry
 from .._decorator import _decorate, plan_of
 from .._signature import Plan, build_plan
-from .._spec import ArraySpec, FallbackSpec, Spec
+from .._spec import ArraySpec, Spec, has_arrays
 
 
 class Skip(Exception):
@@ -69,11 +69,7 @@ def make_target(fn: Any) -> Target:
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
     target = Target(fn, checked, plan, plan.name, instance)
-    has_arrays = any(
-        s.array_leaves("x") or (isinstance(s, FallbackSpec) and s.has_arrays)
-        for s in target.specs()
-    )
-    if not has_arrays:
+    if not any(has_arrays(s) for s in target.specs()):
         raise Skip("no jaxtyping array annotations")
     return target
 
