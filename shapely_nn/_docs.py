@@ -274,30 +274,15 @@ class TargetDoc:
 
 
 def collect(root: types.ModuleType, target_name: str) -> TargetDoc:
-    from ._target import iter_modules
+    from ._target import iter_modules, public_functions
 
     modules = iter_modules(root)
     names = {m.__name__ for m in modules}
     functions: list[FunctionDoc] = []
-    for mod in modules:
-        prefix = "" if mod is root else mod.__name__[len(root.__name__) + 1 :] + "."
-        for name, obj in sorted(vars(mod).items()):
-            if name.startswith("_"):
-                continue
-            if (inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__")) and getattr(
-                inspect.unwrap(obj), "__module__", None
-            ) == mod.__name__:
-                d = function_doc(obj, prefix + name)
-                if d is not None:
-                    functions.append(d)
-            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
-                for mname, member in sorted(vars(obj).items()):
-                    if (not mname.startswith("__") or mname == "__call__") and hasattr(
-                        member, "__shapely_nn__"
-                    ):
-                        d = function_doc(member, f"{prefix}{name}.{mname}")
-                        if d is not None:
-                            functions.append(d)
+    for name, fn, _ in public_functions(root, modules):
+        d = function_doc(fn, name)
+        if d is not None:
+            functions.append(d)
     functions.sort(key=lambda d: d.name)
     used: dict[str, list[str]] = {}
     for d in functions:

@@ -8,8 +8,9 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
-__all__ = ["TargetError", "load_target"]
+__all__ = ["TargetError", "iter_modules", "load_target", "public_functions"]
 
 
 class TargetError(Exception):
@@ -80,4 +81,29 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
                 out.append(importlib.import_module(name))
             except Exception as e:
                 raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
+    return out
+
+
+def public_functions(
+    root: types.ModuleType, modules: list[types.ModuleType]
+) -> list[tuple[str, Any, type | None]]:
+    """(name relative to `root`, function, owning class or None) for each public
+    function defined in `modules` and each `@sn.shaped` method (or `__call__`) of
+    a class defined there, module by module, names sorted."""
+    import inspect
+
+    out: list[tuple[str, Any, type | None]] = []
+    for mod in modules:
+        prefix = "" if mod is root else mod.__name__[len(root.__name__) + 1 :] + "."
+        for name, obj in sorted(vars(mod).items()):
+            if name.startswith("_"):
+                continue
+            if inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__"):
+                if getattr(inspect.unwrap(obj), "__module__", None) == mod.__name__:
+                    out.append((prefix + name, obj, None))
+            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
+                for mname, member in sorted(vars(obj).items()):
+                    public = not mname.startswith("__") or mname == "__call__"
+                    if public and hasattr(member, "__shapely_nn__"):
+                        out.append((f"{prefix}{name}.{mname}", member, obj))
     return out

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .._target import iter_modules, load_target
+from .._target import iter_modules, load_target, public_functions
 from ._check import PROPERTIES, check, checking_mode
 from ._draw import Sizes, axis_names_of, build_struct, draw_example
 from ._report import PropertyResult, Report
@@ -122,27 +121,17 @@ def discover(target: Any) -> list[tuple[str, Any]]:
         target = load_target(target)
     if not isinstance(target, types.ModuleType):
         raise TypeError(f"expected a module, a package or its dotted name, got {target!r}")
-    modules = iter_modules(target)
     found: list[tuple[str, Any]] = []
     seen: set[int] = set()
-    for mod in modules:
-        for name, obj in sorted(vars(mod).items()):
-            if name.startswith("_") or id(obj) in seen:
-                continue
-            if inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__"):
-                if getattr(inspect.unwrap(obj), "__module__", None) != mod.__name__:
-                    continue
-                if _annotated(obj):
-                    seen.add(id(obj))
-                    found.append((_qual(mod, target, name), obj))
-            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
-                for mname, member in sorted(vars(obj).items()):
-                    public = not mname.startswith("__") or mname == "__call__"
-                    if public and hasattr(member, "__shapely_nn__"):
-                        seen.add(id(member))
-                        found.append(
-                            (_qual(mod, target, f"{name}.{mname}"), _MethodCase(obj, mname))
-                        )
+    for name, fn, cls in public_functions(target, iter_modules(target)):
+        if id(fn) in seen:
+            continue
+        if cls is not None:
+            seen.add(id(fn))
+            found.append((name, _MethodCase(cls, name.rsplit(".", 1)[1])))
+        elif _annotated(fn):
+            seen.add(id(fn))
+            found.append((name, fn))
     return found
 
 
@@ -155,12 +144,6 @@ class _MethodCase:
 
     def bound(self, sizes: Mapping[str, int], seed: int) -> Any:
         return getattr(init(self.cls, sizes, seed), self.name)
-
-
-def _qual(mod: types.ModuleType, root: types.ModuleType, name: str) -> str:
-    if mod is root:
-        return name
-    return f"{mod.__name__[len(root.__name__) + 1 :]}.{name}"
 
 
 def _annotated(fn: Any) -> bool:
