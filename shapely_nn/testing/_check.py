@@ -395,11 +395,9 @@ class Runner:
             raise Skip(f"no axis of kind {kind!r}")
         return axes
 
-    def _perturbed(
-        self, ex: Example, axis: str, select: Callable[[int], np.ndarray]
-    ) -> tuple[list[Any], bool]:
-        """Leaves with the entries chosen by `select(size)` along `axis` taken from
-        the alternative draw; False if no input carries the axis."""
+    def _perturbed(self, ex: Example, axis: str, select: np.ndarray) -> tuple[list[Any], bool]:
+        """Leaves with the entries at indices `select` along `axis` taken from the
+        alternative draw; False if no input carries the axis."""
         out = list(ex.drawn.leaves)
         touched = False
         for i, (leaf, info) in enumerate(zip(ex.drawn.leaves, ex.drawn.infos)):
@@ -412,7 +410,7 @@ class Runner:
             a, b = as_numpy(leaf).copy(), as_numpy(ex.alt[i])
             for p in pos:
                 idx: list[Any] = [slice(None)] * a.ndim
-                idx[p] = select(a.shape[p])
+                idx[p] = select
                 a[tuple(idx)] = b[tuple(idx)]
             out[i] = _like(a, leaf)
         return out, touched
@@ -425,6 +423,27 @@ class Runner:
             mask[tuple(idx)] = True
         return mask
 
+    def _leak(
+        self, ex: Example, base: Any, axis: str, select: np.ndarray
+    ) -> tuple[bool, tuple[str, list[int], tuple[float, tuple[int, ...]]] | None]:
+        """Perturb the entries `select` along `axis` in every input; outputs that
+        carry the axis must not change anywhere else. Returns whether any output
+        carried it, and the first change found: (path, axis positions, difference)."""
+        leaves, touched = self._perturbed(ex, axis, select)
+        if not touched:
+            raise Skip(f"no input has the {axis!r} axis")
+        out = self.evaluate(ex, leaves)
+        checked = False
+        for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
+            pos = self._axis_positions(spec, np.ndim(b), axis)
+            if not pos:
+                continue
+            checked = True
+            d = compare(o, b, mask=~self._mask(np.shape(b), pos, select))
+            if d is not None:
+                return checked, (path, pos, d)
+        return checked, None
+
     def prop_batch(self, ex: Example) -> None:
         axes = self._kind_axes("batch")
         base = self.base(ex)
@@ -434,24 +453,16 @@ class Runner:
             if n < 2:
                 continue
             for j in sorted({0, n - 1}):
-                leaves, touched = self._perturbed(ex, axis, lambda size, j=j: np.array([j]))
-                if not touched:
-                    raise Skip(f"no input has the {axis!r} axis")
-                out = self.evaluate(ex, leaves)
-                for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
-                    pos = self._axis_positions(spec, np.ndim(b), axis)
-                    if not pos:
-                        continue
-                    checked_any = True
-                    others = ~self._mask(np.shape(b), pos, np.array([j]))
-                    d = compare(o, b, mask=others)
-                    if d is not None:
-                        raise Fail(
-                            f"{path} at index {d[1]} changed when only example {j} along "
-                            f"{axis!r} was perturbed: max |diff| {fmt_diff(d[0])}. Examples "
-                            f"along {axis!r} leak into each other (a reduction, normalisation "
-                            "or reshape across the batch?)"
-                        )
+                checked, found = self._leak(ex, base, axis, np.array([j]))
+                checked_any |= checked
+                if found is not None:
+                    path, _, d = found
+                    raise Fail(
+                        f"{path} at index {d[1]} changed when only example {j} along "
+                        f"{axis!r} was perturbed: max |diff| {fmt_diff(d[0])}. Examples "
+                        f"along {axis!r} leak into each other (a reduction, normalisation "
+                        "or reshape across the batch?)"
+                    )
         if not checked_any:
             raise Skip("no output carries a batch-kind axis (or it has size 1 here)")
 
@@ -464,25 +475,16 @@ class Runner:
             if n < 2:
                 continue
             t = (n - 1) // 2
-            future = np.arange(t + 1, n)
-            leaves, touched = self._perturbed(ex, axis, lambda size, future=future: future)
-            if not touched:
-                raise Skip(f"no input has the {axis!r} axis")
-            out = self.evaluate(ex, leaves)
-            for (path, spec, b), (_, _, o) in zip(self.out_leaves(base), self.out_leaves(out)):
-                pos = self._axis_positions(spec, np.ndim(b), axis)
-                if not pos:
-                    continue
-                checked_any = True
-                past = ~self._mask(np.shape(b), pos, future)
-                d = compare(o, b, mask=past)
-                if d is not None:
-                    step = d[1][pos[0]] if d[1] else "?"
-                    raise Fail(
-                        f"{path} at {axis} step {step} (index {d[1]}) changed when only steps "
-                        f"> {t} were perturbed: max |diff| {fmt_diff(d[0])}. The output looks "
-                        "ahead (a missing or off-by-one causal mask?)"
-                    )
+            checked, found = self._leak(ex, base, axis, np.arange(t + 1, n))
+            checked_any |= checked
+            if found is not None:
+                path, pos, d = found
+                step = d[1][pos[0]] if d[1] else "?"
+                raise Fail(
+                    f"{path} at {axis} step {step} (index {d[1]}) changed when only steps "
+                    f"> {t} were perturbed: max |diff| {fmt_diff(d[0])}. The output looks "
+                    "ahead (a missing or off-by-one causal mask?)"
+                )
         if not checked_any:
             raise Skip("no output carries a causal-kind axis")
 
