@@ -189,11 +189,10 @@ def _decorate(
             _strict(plan, args, kwargs)
         if plan.value_params:
             traced = _TRACED["enabled"] if check_traced is None else check_traced
+            who = _Who(plan, args, kwargs)
             for p, v in plan.arguments(args, kwargs):
                 if p in plan.value_params:
-                    check_leaves(
-                        plan.name, p.spec, v, p.name, single, traced, _Who(plan, args, kwargs)
-                    )
+                    check_leaves(plan.name, p.spec, v, p.name, single, traced, who)
         jb.memo_push(single, variadic, {})
         try:
             out = fn(*args, **kwargs)
@@ -263,9 +262,10 @@ def _check_var(
             if not match(plan.varargs.spec, v, single, variadic, argvals):
                 _fail_args(plan, args, kwargs, argvals)
     if plan.varkw is not None:
-        names = {p.name for p in plan.all_params if p.keyword}
         for k, v in kwargs.items():
-            if k not in names and not match(plan.varkw.spec, v, single, variadic, argvals):
+            if k not in plan.keyword_names and not match(
+                plan.varkw.spec, v, single, variadic, argvals
+            ):
                 _fail_args(plan, args, kwargs, argvals)
 
 

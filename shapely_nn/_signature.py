@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ class Plan:
     value_params: tuple[Param, ...] = ()
     ret_values: bool = False
 
+    @functools.cached_property
+    def keyword_names(self) -> frozenset[str]:
+        """Parameters that may be passed by keyword; other keywords go to **kwargs."""
+        return frozenset(p.name for p in self.all_params if p.keyword)
+
     def has_arrays(self) -> bool:
         """Whether any parameter or the return carries an array annotation."""
         specs = [p.spec for p in self.all_params]
@@ -98,9 +104,8 @@ class Plan:
             for i, v in enumerate(args[self.n_positional :]):
                 out.append((Param(f"{self.varargs.name}[{i}]", -3, self.varargs.spec, True), v))
         if self.varkw is not None:
-            names = {p.name for p in self.all_params}
             for k, v in kwargs.items():
-                if k not in names:
+                if k not in self.keyword_names:
                     out.append(
                         (
                             Param(f"{self.varkw.name}[{k!r}]", -3, self.varkw.spec, True),
