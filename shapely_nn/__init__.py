@@ -27,6 +27,7 @@ from ._constraints import Violation as Violation
 from ._decorator import shaped as shaped
 from ._docs import describe as describe
 from ._errors import AnnotationError as AnnotationError
+from ._errors import AnnotationWarning as AnnotationWarning
 from ._errors import AxisConflictError as AxisConflictError
 from ._errors import ShapeError as ShapeError
 from ._errors import ShapelyError as ShapelyError
@@ -37,6 +38,7 @@ __all__ = [
     "KINDS",
     "MODES",
     "AnnotationError",
+    "AnnotationWarning",
     "Axis",
     "AxisConflictError",
     "AxisRegistry",

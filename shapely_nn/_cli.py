@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO, cast
 
+from ._errors import AnnotationWarning
 from ._target import TargetError, load_target
 
 __all__ = ["main"]
@@ -322,13 +324,33 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args, out, err)
+        with _warnings_to(err):
+            return args.func(args, out, err)
     except TargetError as e:
         err.write(f"shapely-nn: error: {e}\n")
         return 2
     except KeyboardInterrupt:
         err.write("shapely-nn: interrupted\n")
         return 130
+
+
+@contextlib.contextmanager
+def _warnings_to(err: TextIO) -> Iterator[None]:
+    """shapely_nn's own warnings (a module skipped for a missing optional
+    dependency, a function left unchecked) as one `shapely-nn: warning:` line
+    each; other warnings keep Python's format."""
+    import warnings
+
+    def show(message: Any, category: Any, filename: str, lineno: int, *_: Any) -> None:
+        text = str(message)
+        if issubclass(category, AnnotationWarning) or text.startswith("shapely_nn "):
+            err.write(f"shapely-nn: warning: {text}\n")
+        else:
+            err.write(warnings.formatwarning(message, category, filename, lineno))
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def entry() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -14,10 +15,10 @@ from . import _config
 from . import _jaxtyping_bridge as jb
 from ._axes import registry
 from ._diagnose import Bound, collect_leaves, find_problem, run
-from ._errors import AnnotationError, ShapeError
+from ._errors import AnnotationError, AnnotationWarning, ShapeError
 from ._match import match, match_array
 from ._message import render
-from ._signature import Plan, build_plan
+from ._signature import Plan, build_plan, unchecked_plan
 from ._spec import ArraySpec, has_arrays
 from ._values import check_leaves
 
@@ -115,10 +116,22 @@ def _decorate(
     kinds: dict[str, str] | None,
     check_traced: bool | None = None,
     localns: dict[str, Any] | None = None,
+    lenient: bool = False,
+    class_scope: bool = True,
 ) -> Any:
+    """`lenient` (sn.check_package): an annotation that cannot be used leaves the
+    function unchecked with an `AnnotationWarning` instead of raising.
+    `class_scope`: whether a method's axes are shared with the fields of `self`."""
     if isinstance(fn, (staticmethod, classmethod)):
         return type(fn)(
-            _decorate(fn.__func__, kinds=kinds, check_traced=check_traced, localns=localns)
+            _decorate(
+                fn.__func__,
+                kinds=kinds,
+                check_traced=check_traced,
+                localns=localns,
+                lenient=lenient,
+                class_scope=class_scope,
+            )
         )
     if getattr(fn, "__shapely_nn_auto__", False):
         # wrapped by sn.check_package's import hook, now decorated by hand: the
@@ -137,21 +150,28 @@ def _decorate(
     name = name.rsplit("<locals>.", 1)[-1]  # 'outer.<locals>.f' reads as 'f'
     holder: list[Plan | None] = [None]
     try:
-        holder[0] = build_plan(fn, name, kinds, localns)
+        holder[0] = build_plan(fn, name, kinds, localns, class_scope=class_scope)
     except NameError:
         # a forward reference not defined yet (a class defined later in the module):
         # resolve at the first call instead
         pass
+    except AnnotationError as e:
+        if not lenient:
+            raise
+        _leave_unchecked(fn, e)
+        return fn
 
     def get_plan() -> Plan:
         plan = holder[0]
         if plan is None:
             try:
-                plan = holder[0] = build_plan(fn, name, kinds, localns)
-            except NameError as e:
-                raise AnnotationError(
-                    f"{name}: an annotation names something undefined: {e}"
-                ) from e
+                plan = build_plan(fn, name, kinds, localns, final=True, class_scope=class_scope)
+            except AnnotationError as e:
+                if not lenient:
+                    raise
+                _leave_unchecked(fn, e)
+                plan = unchecked_plan(fn, name)
+            holder[0] = plan
         return plan
 
     def call(mode: str, args: tuple, kwargs: dict) -> Any:
@@ -185,7 +205,7 @@ def _decorate(
                 _fail_args(plan, args, kwargs, argvals)
         if plan.varargs is not None or plan.varkw is not None:
             _check_var(plan, args, kwargs, single, variadic, argvals)
-        if mode is _STRICT:
+        if mode is _STRICT and not plan.unchecked:
             _strict(plan, args, kwargs)
         if plan.value_params:
             traced = _TRACED["enabled"] if check_traced is None else check_traced
@@ -225,8 +245,19 @@ def _decorate(
         return call(mode, args, kwargs)
 
     wrapper.__shapely_nn__ = get_plan  # type: ignore[attr-defined]
+    # the plan if it is built already (None while a forward reference waits)
+    wrapper.__shapely_nn_built__ = lambda: holder[0]  # type: ignore[attr-defined]
     wrapper.__shapely_nn_kinds__ = dict(kinds or {})  # type: ignore[attr-defined]
     return wrapper
+
+
+def _leave_unchecked(fn: Any, error: AnnotationError) -> None:
+    where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+    warnings.warn(
+        f"shapely_nn leaves {where} unchecked: {error}",
+        AnnotationWarning,
+        stacklevel=4,
+    )
 
 
 class _Who:

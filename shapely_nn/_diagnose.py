@@ -10,6 +10,7 @@ from typing import Any
 from ._errors import AnnotationError
 from ._match import bind_variadic, eval_symbolic, match
 from ._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec, StructSpec, TupleSpec
+from ._wrappers import unwrap_field
 
 __all__ = ["Bound", "Finding", "Leaf", "collect_leaves", "find_problem"]
 
@@ -59,7 +60,10 @@ def collect_leaves(spec: Spec, value: Any, path: str) -> list[Leaf]:
         for name, fspec in spec.fields:
             if not hasattr(value, name):
                 return [Leaf(path, spec, value)]
-            out.extend(collect_leaves(fspec, getattr(value, name), f"{path}.{name}"))
+            v = getattr(value, name)
+            if not isinstance(fspec, StructSpec):
+                v = unwrap_field(v)
+            out.extend(collect_leaves(fspec, v, f"{path}.{name}"))
         return out
     if isinstance(spec, TupleSpec) and isinstance(value, tuple):
         if spec.homogeneous:

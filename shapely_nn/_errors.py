@@ -6,6 +6,7 @@ import jaxtyping
 
 __all__ = [
     "AnnotationError",
+    "AnnotationWarning",
     "AxisConflictError",
     "ShapeError",
     "ShapelyError",
@@ -37,11 +38,18 @@ class AxisConflictError(ShapelyError, ValueError):
     """An axis name was declared twice with different meanings."""
 
 
+class AnnotationWarning(UserWarning):
+    """`sn.check_package` met an annotation it cannot use (malformed, or naming an
+    undefined array type) and left that one function unchecked instead of
+    failing the import. Filter it with `ignore::shapely_nn.AnnotationWarning`."""
+
+
 for _cls in (
     ShapelyError,
     ShapeError,
     ValueConstraintError,
     AnnotationError,
     AxisConflictError,
+    AnnotationWarning,
 ):
     _cls.__module__ = "shapely_nn"

@@ -30,6 +30,7 @@ from ._spec import (
     TupleSpec,
     UnionSpec,
 )
+from ._wrappers import unwrap_field
 
 Single = dict[str, int]
 VariadicMemo = dict[str, tuple[bool, tuple[int, ...]]]
@@ -158,7 +159,9 @@ def match(
             except AttributeError:
                 return False
             if not match(fspec, v, single, variadic, argvals):
-                return False
+                u = unwrap_field(v)  # a paramax / nnx wrapper around the array
+                if u is v or not match(fspec, u, single, variadic, argvals):
+                    return False
         return True
     if t is TupleSpec:
         assert isinstance(spec, TupleSpec)

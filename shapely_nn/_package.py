@@ -14,26 +14,28 @@ from .__about__ import __version__
 __all__ = ["check_package"]
 
 
-def _auto_shaped(obj: Any) -> Any:
+def _auto_shaped(obj: Any, class_scope: bool = False) -> Any:
     """What the import hook puts on each function and class of a checked package."""
     if _config.get_mode() == "off" or not inspect.isfunction(obj):
         return obj  # classes are left alone; their methods get decorated one by one
-    from ._decorator import _decorate, plan_of
+    from ._decorator import _decorate
 
-    wrapped = _decorate(obj, kinds=None)
+    wrapped = _decorate(obj, kinds=None, lenient=True, class_scope=class_scope)
     if wrapped is obj:
         return obj
-    try:
-        plan = plan_of(wrapped)
-    except Exception:
-        plan = None  # resolved later (forward reference): keep the wrapper
+    # None: a forward reference, resolved at the first call; keep the wrapper
+    plan = wrapped.__shapely_nn_built__()
     if plan is not None and not plan.has_arrays():
         return obj  # no jaxtyping annotations: nothing to check, no cost
     wrapped.__shapely_nn_auto__ = True
     return wrapped
 
 
-def check_package(packages: str | Sequence[str]) -> Any:
+def _auto_shaped_class_scope(obj: Any) -> Any:
+    return _auto_shaped(obj, class_scope=True)
+
+
+def check_package(packages: str | Sequence[str], *, class_scope: bool = False) -> Any:
     """Check every function with jaxtyping annotations in `packages`, without
     decorating each one. Call it before the package is first imported:
 
@@ -48,6 +50,18 @@ def check_package(packages: str | Sequence[str]) -> Any:
     imported, nothing in it is wrapped (no cost); otherwise the mode at call time
     decides, as for `@sn.shaped`. Returns a handle: `.uninstall()` (or use it as a
     context manager) stops instrumenting later imports.
+
+    Code written for jaxtyping is checked with jaxtyping's meaning, so checking
+    someone else's package raises no false alarm:
+
+    - axes are scoped per call, as in jaxtyping: a method's axes are not shared
+      with the fields of `self` unless `class_scope=True` (what `@sn.shaped`
+      does; gpjax, for one, uses `N` for a field's size and for a method's
+      unrelated argument);
+    - an annotation shapely_nn cannot use (malformed, or naming an undefined
+      array type) leaves that function unchecked with an `sn.AnnotationWarning`
+      instead of failing the import; names imported only under
+      `if TYPE_CHECKING:` are left unchecked silently.
     """
     names = [packages] if isinstance(packages, str) else list(packages)
     if not names or not all(isinstance(n, str) and n for n in names):
@@ -61,6 +75,7 @@ def check_package(packages: str | Sequence[str]) -> Any:
                 f"longer be instrumented. Call sn.check_package({n!r}) before the first "
                 "import (in a test suite: --shapely-packages, or the top of conftest.py)."
             )
-    return jb.install_import_hook(
-        names, _auto_shaped, key="shapelynn" + "".join(c for c in __version__ if c.isalnum())
-    )
+    key = "shapelynn" + "".join(c for c in __version__ if c.isalnum())
+    if class_scope:
+        return jb.install_import_hook(names, _auto_shaped_class_scope, key=key + "cs")
+    return jb.install_import_hook(names, _auto_shaped, key=key)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._axes import check_kind, registry
 from ._errors import AnnotationError
+from ._hints import caret_under_axis, function_hints
 from ._spec import (
     FALLBACK_NS,
     AnySpec,
@@ -22,7 +22,7 @@ from ._spec import (
 )
 from ._values import validate_constraints
 
-__all__ = ["Param", "Plan", "build_plan"]
+__all__ = ["Param", "Plan", "build_plan", "unchecked_plan"]
 
 _P = inspect.Parameter
 
@@ -57,6 +57,7 @@ class Plan:
     # parameters (and whether the return) carry value constraints
     value_params: tuple[Param, ...] = ()
     ret_values: bool = False
+    unchecked: bool = False  # left unchecked on purpose (see unchecked_plan)
 
     @functools.cached_property
     def keyword_names(self) -> frozenset[str]:
@@ -115,39 +116,50 @@ class Plan:
         return out
 
 
-def resolve_hints(fn: Any, name: str, localns: dict[str, Any] | None = None) -> dict[str, Any]:
-    target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
-    try:
-        return typing.get_type_hints(target, include_extras=True)
-    except NameError:
-        if not localns:
-            raise
-        # string annotations naming locals of the scope that decorated the function
-        return typing.get_type_hints(target, localns=localns, include_extras=True)
-    except (ValueError, TypeError, SyntaxError) as e:
-        raise AnnotationError(f"{name}: an annotation could not be evaluated: {e}") from e
-
-
 def build_plan(
-    fn: Any, name: str, kinds: dict[str, str] | None, localns: dict[str, Any] | None = None
+    fn: Any,
+    name: str,
+    kinds: dict[str, str] | None,
+    localns: dict[str, Any] | None = None,
+    *,
+    final: bool = False,
+    class_scope: bool = True,
 ) -> Plan:
+    """Compile `fn`'s annotations. Raises `NameError` for a name not defined yet
+    unless `final` (the first call), where such an annotation is left unchecked
+    if it is not an array annotation, and is an `AnnotationError` if it is."""
     globalns = getattr(inspect.unwrap(fn), "__globals__", None) or {}
     FALLBACK_NS.ns = {**globalns, **(localns or {})}
+    FALLBACK_NS.final = final
     try:
-        return _build_plan(fn, name, kinds, localns)
+        target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
+        hints = function_hints(target, name, localns, final=final)
+        return _build_plan(fn, name, kinds, hints, class_scope)
     finally:
         FALLBACK_NS.ns = None
+        FALLBACK_NS.final = True
+
+
+def unchecked_plan(fn: Any, name: str) -> Plan:
+    """A plan that checks nothing, for a function left unchecked on purpose."""
+    plan = _build_plan(fn, name, None, {}, False)
+    plan.params, plan.value_params = (), ()
+    plan.varargs = plan.varkw = None
+    plan.unchecked = True
+    return plan
 
 
 def _build_plan(
-    fn: Any, name: str, kinds: dict[str, str] | None, localns: dict[str, Any] | None
+    fn: Any, name: str, kinds: dict[str, str] | None, hints: dict[str, Any], class_scope: bool
 ) -> Plan:
-    hints = resolve_hints(fn, name, localns)
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError) as e:
         raise AnnotationError(f"{name}: cannot read its signature: {e}") from e
     all_params: list[Param] = []
+    # the fields of `self` bind axes in the method's scope, except in __init__
+    # (they are not set yet) and where class scope is off (sn.check_package)
+    fields_in_scope = class_scope and getattr(inspect.unwrap(fn), "__name__", "") != "__init__"
     varargs = varkw = None
     n_pos = 0
     first = True
@@ -157,6 +169,7 @@ def _build_plan(
         spec = spec_from_hint(hint, where=f"{name}(), argument {p.name!r}")
         is_self = (
             first
+            and fields_in_scope
             and not annotated
             and p.name in ("self", "cls")
             and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
@@ -290,10 +303,13 @@ def _check_consistency(
 
 
 def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str]) -> None:
-    missing = sorted(a.symbol_names() - bound)
-    if missing:
-        raise AnnotationError(
-            f"{name}: the symbolic axis in {path}: {a.annotation_str()} uses "
-            f"{', '.join(repr(m) for m in missing)}, which no argument's annotation "
-            "binds, so it could never be evaluated"
-        )
+    for expr, names in a.symbols_by_axis().items():
+        missing = [m for m in dict.fromkeys(names) if m not in bound]
+        if missing:
+            text = a.annotation_str()
+            raise AnnotationError(
+                f"{name}: the symbolic axis {expr!r} in {path} uses "
+                f"{', '.join(repr(m) for m in missing)}, which no argument's annotation "
+                f"binds, so it could never be evaluated:\n"
+                f"{caret_under_axis(text, a.dim_str, expr)}"
+            )

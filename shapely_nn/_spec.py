@@ -12,6 +12,7 @@ from typing import Any, Union
 
 from . import _jaxtyping_bridge as jb
 from ._errors import AnnotationError
+from ._hints import caret_under_axis, class_hints
 
 __all__ = [
     "AnySpec",
@@ -24,6 +25,7 @@ __all__ = [
     "TupleSpec",
     "UnionSpec",
     "has_arrays",
+    "is_union",
     "spec_from_hint",
     "struct_fields",
 ]
@@ -126,11 +128,18 @@ class ArraySpec(Spec):
     def symbol_names(self) -> set[str]:
         """Names used inside symbolic dims (which must be bound elsewhere)."""
         out: set[str] = set()
+        for names in self.symbols_by_axis().values():
+            out.update(names)
+        return out
+
+    def symbols_by_axis(self) -> dict[str, list[str]]:
+        """Each symbolic dim's expression and the names it uses, in order."""
+        out: dict[str, list[str]] = {}
         for d in self.dims:
             if d.code == SYMBOLIC and d.expr is not None and "{" not in d.expr:
                 code = self.compiled.get(d.expr)
                 if code is not None:
-                    out.update(n for n in code.co_names if not hasattr(builtins, n))
+                    out[d.expr] = [n for n in code.co_names if not hasattr(builtins, n)]
         return out
 
     def shape_labels(self) -> list[str]:
@@ -228,7 +237,7 @@ class FallbackSpec(Spec):
 _NONE_TYPES = (None, type(None))
 
 
-def _is_union(hint: Any) -> bool:
+def is_union(hint: Any) -> bool:
     origin = typing.get_origin(hint)
     return origin is Union or (hasattr(types, "UnionType") and origin is types.UnionType)
 
@@ -266,7 +275,7 @@ def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0) -> Spec:
         return inner
     if jb.is_array_annotation(hint):
         return _array_spec(hint, where)
-    if _is_union(hint):
+    if is_union(hint):
         opts = tuple(spec_from_hint(a, where=where, depth=depth + 1) for a in typing.get_args(hint))
         if any(isinstance(o, FallbackSpec) for o in opts):
             return FallbackSpec(hint, has_arrays=any(has_arrays(o) for o in opts))
@@ -322,19 +331,20 @@ def _hint_mentions_arrays(hint: Any, depth: int = 0) -> bool:
 
 _STRUCT_CACHE: dict[type, tuple[tuple[str, Spec], ...] | None] = {}
 
-# The globals of the function being compiled: a fallback namespace for classes
-# whose module is not importable (defined in exec'd code or a run-as-script file).
+# While a plan is built: the globals of the function being compiled (`ns`, a
+# fallback namespace for classes whose module is not importable, such as ones
+# defined in exec'd code or a run-as-script file) and whether an undefined name
+# is final (`final`; false at decoration, where the name may be defined later).
 FALLBACK_NS = threading.local()
 
 
-def _class_hints(cls: type) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(cls, include_extras=True)
-    except NameError:
-        ns = getattr(FALLBACK_NS, "ns", None)
-        if not ns:
-            raise
-        return typing.get_type_hints(cls, localns={**ns, **vars(cls)}, include_extras=True)
+def _class_hints(cls: type, where: str) -> dict[str, Any]:
+    return class_hints(
+        cls,
+        where,
+        getattr(FALLBACK_NS, "ns", None),
+        final=getattr(FALLBACK_NS, "final", True),
+    )
 
 
 def struct_fields(
@@ -354,14 +364,8 @@ def struct_fields(
         return None
     _STRUCT_CACHE[cls] = None  # guards against recursive definitions
     try:
-        try:
-            hints = _class_hints(cls)
-        except NameError:
-            raise  # maybe defined later: the decorator retries at the first call
-        except Exception as e:
-            raise AnnotationError(
-                f"{where}: could not resolve the field annotations of {cls.__qualname__}: {e}"
-            ) from e
+        # NameError: maybe defined later, the decorator retries at the first call
+        hints = _class_hints(cls, where)
         out: list[tuple[str, Spec]] = []
         for name in names:
             if name not in hints:
@@ -413,8 +417,9 @@ def _array_spec(hint: Any, where: str) -> Spec:
             try:
                 spec.compiled[d.expr] = compile(d.expr, "<shape>", "eval")
             except SyntaxError as e:
+                text = spec.annotation_str()
                 raise AnnotationError(
-                    f"{where}: the symbolic axis {d.expr!r} in {spec.annotation_str()} "
-                    f"is not a valid Python expression ({e.msg})"
+                    f"{where}: the symbolic axis {d.expr!r} is not a valid Python "
+                    f"expression ({e.msg}):\n{caret_under_axis(text, spec.dim_str, d.expr)}"
                 ) from None
     return spec

@@ -7,6 +7,8 @@ import importlib
 import importlib.util
 import sys
 import types
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,28 @@ def _load_file(path: Path) -> types.ModuleType:
     return module
 
 
-def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
-    """The module itself and, for a package, every submodule (sorted by name)."""
+def _missing_dependency(error: BaseException, package: str) -> str | None:
+    """The name of a module outside `package` whose absence caused `error`
+    (an optional dependency that is not installed), or None."""
+    seen: set[int] = set()
+    e: BaseException | None = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        name = e.name if isinstance(e, ModuleNotFoundError) else None
+        if name and name != package and not name.startswith(package + "."):
+            return name
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def iter_modules(
+    root: types.ModuleType, on_skip: Callable[[str, str], None] | None = None
+) -> list[types.ModuleType]:
+    """The module itself and, for a package, every submodule (sorted by name).
+
+    A submodule that cannot be imported because an optional dependency is not
+    installed (`gpjax.xarray` without xarray) is skipped: `on_skip(name, why)`
+    is told (by default a warning); any other import error is a `TargetError`."""
     import pkgutil
 
     out = [root]
@@ -76,12 +98,25 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
         names = sorted(
             info.name for info in pkgutil.walk_packages(root.__path__, root.__name__ + ".")
         )
+        package = root.__name__.split(".")[0]
+        skipped: list[str] = []
         for name in names:
+            if any(name.startswith(s + ".") for s in skipped):
+                continue
             try:
                 out.append(importlib.import_module(name))
             except Exception as e:
-                raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
+                missing = _missing_dependency(e, package)
+                if missing is None:
+                    raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
+                why = f"it needs {missing!r}, which is not installed ({type(e).__name__}: {e})"
+                skipped.append(name)
+                (on_skip or _warn_skip)(name, why)
     return out
+
+
+def _warn_skip(name: str, why: str) -> None:
+    warnings.warn(f"shapely_nn skips module {name}: {why}", UserWarning, stacklevel=3)
 
 
 def public_functions(
@@ -103,7 +138,7 @@ def public_functions(
                     out.append((prefix + name, obj, None))
             elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
                 for mname, member in sorted(vars(obj).items()):
-                    public = not mname.startswith("__") or mname == "__call__"
+                    public = not mname.startswith("_") or mname == "__call__"
                     if public and hasattr(member, "__shapely_nn__"):
                         out.append((f"{prefix}{name}.{mname}", member, obj))
     return out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import jax
 import jax.numpy as jnp
 import pytest
 from jaxtyping import Array, Float
@@ -9,13 +12,65 @@ from jaxtyping import Array, Float
 import shapely_nn as sn
 
 
-def test_malformed_annotation_in_a_future_annotations_module():
-    def f(x: Float[Array, "a,b"]) -> None: ...  # noqa: F821
+def test_malformed_annotation_points_at_the_bad_token():
+    def f(x: Float[Array, "a b,c"]) -> None: ...
 
     with pytest.raises(sn.AnnotationError) as e:
         sn.shaped(f)
-    assert "an annotation could not be evaluated" in str(e.value)
-    assert "Axes should be separated with spaces, not commas" in str(e.value)
+    assert str(e.value) == (
+        "f: the annotation of argument 'x' is malformed:\n"
+        "    Float[Array, 'a b,c']\n"
+        "                    ^^^\n"
+        "  'b,c': Axes should be separated with spaces, not commas"
+    )
+
+
+def test_second_variadic_is_the_token_blamed():
+    def f(x: Float[Array, " n"], y: Float[Array, "*a n *b"]) -> None: ...
+
+    with pytest.raises(sn.AnnotationError) as e:
+        sn.shaped(f)
+    lines = str(e.value).splitlines()
+    assert lines[0] == "f: the annotation of argument 'y' is malformed:"
+    assert lines[1:3] == ["    Float[Array, '*a n *b']", "                       ^^"]
+    assert lines[3].startswith("  '*b': ")
+
+
+def test_ellipsis_instead_of_a_shape_string():
+    def f(x: Float[Array, " n"]) -> Float[Array, ...]: ...
+
+    with pytest.raises(sn.AnnotationError) as e:
+        sn.shaped(f)
+    assert str(e.value) == (
+        "f: the return annotation is malformed:\n"
+        "    Float[Array, ...]\n"
+        "                 ^^^\n"
+        "  the shape must be a string: write Float[Array, '...'] for an array of any shape"
+    )
+
+
+def test_annotation_jaxtyping_cannot_build_names_the_argument():
+    def f(x: Float[Array]) -> None: ...
+
+    with pytest.raises(sn.AnnotationError) as e:
+        sn.shaped(f)
+    assert str(e.value).startswith(
+        "f: the annotation of argument 'x' could not be evaluated:\n    Float[Array]\n  ValueError: "
+    )
+
+
+def test_malformed_field_annotation_names_the_field():
+    @dataclasses.dataclass
+    class BadParams:
+        w: Float[Array, "in,out"]
+
+    def f(p: BadParams) -> None: ...
+
+    with pytest.raises(sn.AnnotationError) as e:
+        sn.shaped(f)
+    assert "the annotation of field " in str(e.value)
+    assert "BadParams.w is malformed" in str(e.value)
+    assert "'in,out': Axes should be separated with spaces" in str(e.value)
 
 
 def test_symbolic_axis_that_nothing_binds():
@@ -24,8 +79,10 @@ def test_symbolic_axis_that_nothing_binds():
     with pytest.raises(sn.AnnotationError) as e:
         sn.shaped(f)
     assert str(e.value) == (
-        "f: the symbolic axis in return: Float[Array, 'm+1'] uses 'm', which no "
-        "argument's annotation binds, so it could never be evaluated"
+        "f: the symbolic axis 'm+1' in return uses 'm', which no argument's annotation "
+        "binds, so it could never be evaluated:\n"
+        "    Float[Array, 'm+1']\n"
+        "                  ^^^"
     )
 
 
@@ -64,13 +121,46 @@ def test_forward_reference_resolved_at_first_call():
     assert f(LaterParams(jnp.ones(3))).shape == (3,)
 
 
-def test_undefined_name_reported_at_first_call():
+def test_undefined_name_in_an_array_annotation_reported_at_first_call():
     @sn.shaped
-    def f(p: NeverDefined) -> None:  # noqa: F821
+    def f(x: Flaot[Array, " n"]) -> None:  # noqa: F821
         return None
 
-    with pytest.raises(sn.AnnotationError, match="names something undefined"):
-        f(1)
+    with pytest.raises(sn.AnnotationError) as e:
+        f(jnp.ones(3))
+    assert str(e.value) == (
+        "f: the annotation of argument 'x' names something undefined:\n"
+        "    Flaot[Array, ' n']\n"
+        "  NameError: name 'Flaot' is not defined (did you mean 'Float'?)"
+    )
+
+
+def test_names_that_exist_only_for_type_checkers_are_left_unchecked():
+    # `if TYPE_CHECKING: from config import Config` is never defined at run time:
+    # that annotation is not checked, the array annotations still are
+    @sn.shaped
+    def f(x: Float[Array, " n"], cfg: OnlyForTypeCheckers) -> Float[Array, " n"]:  # noqa: F821
+        return x * 2
+
+    assert f(jnp.ones(3), cfg="anything").shape == (3,)
+    assert jax.jit(f, static_argnums=1)(jnp.ones(3), "cfg").shape == (3,)
+    with pytest.raises(sn.ShapeError, match="argument 'x'"):
+        f(jnp.ones((3, 2)), cfg=None)
+
+
+def test_undefined_field_type_left_unchecked_but_array_fields_checked():
+    @dataclasses.dataclass
+    class Params:
+        w: Float[Array, "n m"]
+        opt: OnlyForTypeCheckers  # noqa: F821
+
+    @sn.shaped
+    def f(p: Params, x: Float[Array, " m"]) -> Float[Array, " n"]:
+        return p.w @ x
+
+    assert f(Params(jnp.ones((2, 3)), None), jnp.ones(3)).shape == (2,)
+    with pytest.raises(sn.ShapeError, match=r"m=3 was bound by p\.w\.shape\[1\]"):
+        f(Params(jnp.ones((2, 3)), None), jnp.ones(4))
 
 
 class LaterParams:

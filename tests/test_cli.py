@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, PYTHONPATH=str(FIXTURES), NO_COLOR="1", **(env or {}))
+    full_env = {**os.environ, "PYTHONPATH": str(FIXTURES), "NO_COLOR": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "shapely_nn", *args],
         capture_output=True,
@@ -125,3 +125,35 @@ def test_console_script_is_installed():
     assert exe.exists()
     r = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("shapely-nn ")
+
+
+def test_submodule_needing_a_missing_optional_dependency_is_skipped_with_a_warning(tmp_path):
+    pkg = tmp_path / "pkg_with_extra"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text(
+        "from jaxtyping import Array, Float\n\n"
+        "def double(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
+        "    return 2 * x\n"
+    )
+    (pkg / "extra.py").write_text(
+        "try:\n"
+        "    import shapely_nn_missing_dependency_xyz\n"
+        "except ImportError as e:\n"
+        "    raise ImportError('pkg_with_extra.extra needs the [extra] install') from e\n"
+    )
+    (pkg / "broken.py").write_text("")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+    r = run("check", "pkg_with_extra", "--property", "shapes", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "core.double" in r.stdout, r.stdout
+    assert (
+        "shapely-nn: warning: shapely_nn skips module pkg_with_extra.extra: it needs "
+        "'shapely_nn_missing_dependency_xyz', which is not installed (ImportError: "
+        "pkg_with_extra.extra needs the [extra] install)"
+    ) in r.stderr
+    # any other import error still stops the run: it is a bug in the package
+    (pkg / "broken.py").write_text("raise RuntimeError('boom')\n")
+    r = run("check", "pkg_with_extra", env=env)
+    assert r.returncode == 2
+    assert "importing 'pkg_with_extra.broken' failed: RuntimeError: boom" in r.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jaxtyping import Float
 
 import shapely_nn as sn
 
@@ -55,9 +56,34 @@ def test_random_dimension_strings_never_crash(tokens, shape):
     try:
         checked = sn.shaped(ns["f"])
     except sn.AnnotationError as e:
-        assert str(e)  # a message, never an empty error
+        _assert_points_at_a_token(str(e), dims)
         return
+    assert not _jaxtyping_rejects(dims)  # what jaxtyping refuses is never accepted
     try:
         checked(np.zeros(tuple(shape), np.float32), np.zeros(3, np.float32))
     except (sn.ShapeError, sn.AnnotationError):
         pass
+
+
+def _jaxtyping_rejects(dims: str) -> bool:
+    try:
+        Float[np.ndarray, dims]
+    except Exception:
+        return True
+    return False
+
+
+def _assert_points_at_a_token(message: str, dims: str) -> None:
+    """A shape string jaxtyping rejects gets a caret under one of its axes; the
+    other errors (symbolic axes, contradictions) quote the axis they are about."""
+    lines = message.splitlines()
+    assert lines[0].startswith("f")
+    if not _jaxtyping_rejects(dims):
+        assert any(repr(t) in lines[0] for t in dims.split()), message
+        return
+    assert lines[0] == "f: the annotation of argument 'x' is malformed:"
+    annotation, caret = lines[1], lines[2]
+    start = caret.index("^")
+    token = annotation[start : len(caret)]
+    assert token in dims.split(), (token, dims)
+    assert lines[3].startswith(f"  {token!r}: ")

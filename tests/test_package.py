@@ -89,6 +89,25 @@ def test_annotated_functions_are_checked(package):
         model.relu(-jnp.ones(2))
     layer = model.Layer(jnp.ones((3, 2)))
     assert layer(jnp.ones(3)).shape == (2,)
+    with pytest.raises(sn.ShapeError, match=r"Layer.__call__\(\): argument 'x'"):
+        layer(jnp.ones((3, 1)))  # the method's own annotations are still checked
+
+
+def test_methods_do_not_share_axes_with_fields_by_default(package):
+    # code written for jaxtyping: a method's `i` is its own, as in jaxtyping
+    # (gpjax's GraphKernel uses N for a field's size and for a method's argument)
+    with sn.check_package(package):
+        model = importlib.import_module(f"{package}.model")
+    layer = model.Layer(jnp.ones((3, 2)))
+    with pytest.raises(TypeError, match="dot_general"):
+        layer(jnp.ones(4))  # jax's own error: the fields of self bind nothing
+
+
+def test_class_scope_shares_axes_with_fields(package):
+    with sn.check_package(package, class_scope=True):
+        model = importlib.import_module(f"{package}.model")
+    layer = model.Layer(jnp.ones((3, 2)))
+    assert layer(jnp.ones(3)).shape == (2,)
     with pytest.raises(sn.ShapeError, match=r"self\.w"):
         layer(jnp.ones(4))
 
@@ -134,3 +153,58 @@ def test_uninstall_stops_instrumenting(package):
     hook.uninstall()
     model = importlib.import_module(f"{package}.model")
     assert not hasattr(model.matvec, "__wrapped__")
+
+
+BROKEN = """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jaxtyping import Array, Float
+
+if TYPE_CHECKING:
+    from config import Config
+
+
+def ellipsis_shape(x: Float[Array, ...]) -> Float[Array, ...]:
+    return x
+
+
+def comma(x: Float[Array, "a,b"]) -> None:
+    return None
+
+
+def typo(x: Flaot[Array, " n"]) -> Float[Array, " n"]:
+    return x
+
+
+def configured(x: Float[Array, " n"], cfg: Config) -> Float[Array, " n"]:
+    return x
+"""
+
+
+def test_unusable_annotations_warn_and_leave_the_function_unchecked(tmp_path, monkeypatch):
+    name = f"snbroken_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(BROKEN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with sn.check_package(name), pytest.warns(sn.AnnotationWarning) as record:
+            mod = importlib.import_module(name)  # the import itself succeeds
+        messages = [str(w.message) for w in record]
+        assert any(
+            m.startswith(f"shapely_nn leaves {name}.ellipsis_shape unchecked:")
+            and "the shape must be a string" in m
+            for m in messages
+        )
+        assert any(f"{name}.comma unchecked" in m and "'a,b'" in m for m in messages)
+        assert mod.ellipsis_shape(jnp.ones((2, 2))).shape == (2, 2)  # runs unchecked
+        # an undefined array type is found at the first call: warned, then unchecked
+        with pytest.warns(sn.AnnotationWarning, match=r"(?s)typo unchecked.*did you mean 'Float'"):
+            assert mod.typo(jnp.ones(3)).shape == (3,)
+        # a name imported only for type checkers: that argument is not checked,
+        # the array annotations are
+        assert mod.configured(jnp.ones(3), cfg=object()).shape == (3,)
+        with pytest.raises(sn.ShapeError, match=r"configured\(\): argument 'x'"):
+            mod.configured(jnp.ones((3, 1)), cfg=None)
+    finally:
+        sys.modules.pop(name, None)

@@ -9,6 +9,7 @@ def test_all_is_pinned():
             "KINDS",
             "MODES",
             "AnnotationError",
+            "AnnotationWarning",
             "Axis",
             "AxisConflictError",
             "AxisRegistry",

@@ -3,6 +3,9 @@ property meant for them, and the public helpers behave."""
 
 from __future__ import annotations
 
+import abc
+import typing
+from collections.abc import Callable
 from typing import Annotated, NamedTuple
 
 import jax
@@ -337,3 +340,80 @@ def test_generate_tests_refuses_a_module_without_annotations():
     empty = types.ModuleType("empty_mod")
     with pytest.raises(ValueError, match="has no functions with jaxtyping annotations"):
         sn.testing.generate_tests(empty)
+
+
+class _Scaler:
+    """A plain class (no dataclass): built through its constructor."""
+
+    def __init__(self, weights: Float[Array, " feature"], offset: float = 0.5) -> None:
+        self.weights = weights
+        self.offset = offset
+
+    @sn.shaped
+    def __call__(self, x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+        return x * self.weights + self.offset
+
+
+class _Abstract(abc.ABC):
+    @abc.abstractmethod
+    def go(self) -> None: ...
+
+    @sn.shaped
+    def run(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+
+def test_methods_of_plain_classes_are_run_on_an_instance_built_from_the_constructor():
+    from shapely_nn.testing._api import _MethodCase, run_case
+
+    report = run_case(_MethodCase(_Scaler, "__call__"), {"examples": 2})
+    assert report.ok, str(report)
+    assert report["shapes"].status == "passed" and report["vmap"].status == "passed"
+    skipped = run_case(_MethodCase(_Abstract, "run"), {"examples": 1})
+    assert skipped.results[0].status == "skipped"
+    assert skipped.results[0].reason == (
+        "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go)"
+    )
+
+
+def test_unions_optional_arguments_and_bare_arrays_are_drawn():
+    def pick(
+        idx: int | Int[Array, " n"],
+        x: Float[Array, " n"] | Float[np.ndarray, " n"],
+        mask: Float[Array, " n"] | None = None,
+        extra: typing.Optional[Callable] = None,  # noqa: UP045
+    ) -> Float[Array, " n"]:
+        assert isinstance(x, jax.Array)  # the jax option is preferred: transforms apply
+        assert mask is not None and mask.shape == x.shape  # the array option is drawn
+        assert extra is None
+        return x * mask + idx
+
+    report = sn.testing.check(pick, examples=1)
+    assert report.ok, str(report)
+    assert report["jit"].status == "passed" and report["vmap"].status == "passed"
+
+    def bare(x: jax.Array) -> Float[Array, "..."]:
+        return x * 2
+
+    args, _ = sn.testing.dummy_args(bare)
+    assert args[0].shape == (3,) and args[0].dtype == jnp.float32
+
+    def scale(x: Float[Array, " n"], factor: typing.Callable | None) -> Float[Array, " n"]:
+        return x if factor is None else factor(x)
+
+    (_, factor), _ = sn.testing.dummy_args(scale)
+    assert factor is None  # `X | None` with no default and X not drawable: None
+
+
+def test_grad_is_skipped_where_the_output_is_already_nan_but_fails_on_nan_gradients():
+    def outside_domain(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.log(-jnp.abs(x))  # nan everywhere: these inputs are outside its domain
+
+    r = sn.testing.check(outside_domain, properties=["grad"], examples=1)["grad"]
+    assert r.status == "skipped" and "already non-finite at the drawn inputs" in r.reason
+
+    def nan_gradient(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.sqrt(x * 0.0)  # finite output, infinite/nan gradient
+
+    r = sn.testing.check(nan_gradient, properties=["grad"], examples=1)["grad"]
+    assert r.status == "failed" and "non-finite" in r.reason

@@ -76,6 +76,18 @@ def dummy_args(
     rnn(*args, **kwargs)
     ```
     """
+    args, kwargs, _ = draw_arguments(fn, sizes, _seed(key), fixed=fixed)
+    return args, kwargs
+
+
+def draw_arguments(
+    fn: Callable[..., Any],
+    sizes: Mapping[str, int] | None,
+    seed: int,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    """`dummy_args`, also returning the axis sizes it drew."""
     with checking_mode():
         try:
             target = make_target(fn)
@@ -84,7 +96,6 @@ def dummy_args(
                 f"sn.testing.dummy_args: cannot draw arguments for {fn!r}: {s}"
             ) from None
         names, variadics = axis_names_of(target.specs())
-        seed = _seed(key)
         rng = np.random.default_rng(seed)
         from ._draw import _fixed_sizes, draw_sizes
 
@@ -110,7 +121,7 @@ def dummy_args(
         except Skip as e:
             raise ValueError(f"sn.testing.dummy_args({target.name}): {e}") from None
         args, kwargs = drawn.build()
-        return tuple(args), kwargs
+        return tuple(args), kwargs, {**s.single, **s.variadic}
 
 
 def discover(target: Any) -> list[tuple[str, Any]]:
@@ -136,14 +147,78 @@ def discover(target: Any) -> list[tuple[str, Any]]:
 
 
 class _MethodCase:
-    """A method tested on an instance drawn with `init` (fields share the sizes)."""
+    """A method tested on an instance of its class: built field by field with
+    `init` for a NamedTuple / dataclass / equinox module whose fields are
+    annotated (the fields share the sizes), otherwise through its constructor
+    with arguments drawn from the constructor's annotations and defaults."""
 
     def __init__(self, cls: type, name: str) -> None:
         self.cls, self.name = cls, name
         self.__qualname__ = f"{cls.__qualname__}.{name}"
 
-    def bound(self, sizes: Mapping[str, int], seed: int) -> Any:
-        return getattr(init(self.cls, sizes, seed), self.name)
+    def bound(self, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
+        """(the bound method, the axis sizes the instance was built with)."""
+        from ._draw import draw_sizes, struct_spec
+
+        try:
+            spec = struct_spec(self.cls)
+        except TypeError:
+            spec = None
+        if spec is not None:
+            names, _ = axis_names_of([spec])
+            drawn = draw_sizes(
+                names,
+                [],
+                rng=np.random.default_rng(seed),
+                example=0,
+                user=dict(user),
+                avoid=set(),
+                size_one=None,
+            )
+            try:
+                instance = init(self.cls, drawn.single, seed)
+                return getattr(instance, self.name), {**drawn.single, **user}
+            except (ValueError, TypeError):
+                pass  # a field init cannot fill: try the constructor (its reason is reported)
+        instance, sizes = _construct(self.cls, user, seed)
+        return getattr(instance, self.name), {**sizes, **user}
+
+
+def _construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
+    """An instance of `cls` from its constructor: array arguments drawn from their
+    annotations, the others from their defaults."""
+    import inspect
+
+    name = cls.__qualname__
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError) as e:
+        raise Skip(f"cannot read the constructor of {name}: {e}") from None
+    if getattr(cls, "__abstractmethods__", None):
+        raise Skip(f"{name} is abstract ({', '.join(sorted(cls.__abstractmethods__))})")
+    sizes: dict[str, Any] = {}
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    init_fn = cls.__init__
+    required = [
+        p.name
+        for p in sig.parameters.values()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if required:
+        try:
+            args, kwargs, sizes = draw_arguments(init_fn, user, seed, fixed={"self": None})
+        except ValueError as e:
+            raise Skip(f"cannot build {name} from its constructor: {e}") from None
+        args = args[1:]
+    try:
+        with checking_mode():
+            return cls(*args, **kwargs), sizes
+    except Exception as e:
+        raise Skip(
+            f"{name}(...) with arguments drawn from its constructor's annotations raised "
+            f"{type(e).__name__}: {e}"
+        ) from None
 
 
 def _annotated(fn: Any) -> bool:
@@ -163,22 +238,14 @@ def run_case(obj: Any, options: dict[str, Any]) -> Report:
 
 
 def _check_method(case: _MethodCase, options: dict[str, Any]) -> Report:
-    from ._draw import draw_sizes, struct_spec
-
-    spec = struct_spec(case.cls)
-    names, _ = axis_names_of([spec])
     user = dict(options.get("sizes") or {})
-    seed = options.get("seed", 0)
-    drawn = draw_sizes(
-        names, [], rng=np.random.default_rng(seed), example=0, user=user, avoid=set(), size_one=None
-    )
     try:
-        method = case.bound(drawn.single, seed)
-    except (ValueError, TypeError) as e:
+        method, sizes = case.bound(user, options.get("seed", 0))
+    except Skip as e:
         props = tuple(options.get("properties") or PROPERTIES)
         reason = f"cannot build an instance of {case.cls.__qualname__} to call it on: {e}"
         return Report(case.__qualname__, [PropertyResult(p, "skipped", reason) for p in props])
-    return check(method, **{**options, "sizes": {**drawn.single, **user}})
+    return check(method, **{**options, "sizes": sizes})
 
 
 def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:

@@ -558,6 +558,14 @@ class Runner:
             raise Skip("no float outputs to differentiate")
         if ex.grads is None and ex.drawn.fingerprint() not in self._grad_errors:
             raise Skip("gradients are checked on the examples shaped like the first")
+        for path, _, v in self.out_leaves(base):
+            if _float_kind(v) and not np.isfinite(as_numpy(v)).all():
+                raise Skip(
+                    f"{path} is already non-finite at the drawn inputs, so its gradient "
+                    "says nothing (the inputs are probably outside the function's domain: "
+                    "negative variances, an indefinite matrix); constrain them, e.g. "
+                    "with sn.Positive, or pass them with fixed="
+                )
         err = self._grad_errors.get(ex.drawn.fingerprint())
         if err is not None:
             first = str(err).splitlines()[0] if str(err) else ""

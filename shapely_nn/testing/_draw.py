@@ -26,11 +26,10 @@ from .._spec import (
     Spec,
     StructSpec,
     TupleSpec,
-    UnionSpec,
     spec_from_hint,
     struct_fields,
 )
-from ._target import Skip, Target
+from ._target import Skip, Target, as_union, drawn_arrays, union_choice
 
 # dtypes we can draw, in order of preference
 _DTYPE_ORDER = [
@@ -425,11 +424,17 @@ class Builder:
                     for i, s in enumerate(spec.items)
                 ],
             )
-        if isinstance(spec, UnionSpec):
-            options = [o for o in spec.options if not isinstance(o, NoneSpec)]
-            if not options:
-                return Node("const", value=None)
-            return self.value(options[0], path, is_param=is_param, default=default, name=name)
+        union = as_union(spec)
+        if union is not None:
+            # an array option if there is one (`Float[Array, "n"] | None = None`
+            # draws the array); else the default, else None if the union allows it
+            choice = union_choice(union)
+            if not isinstance(choice, (ArraySpec, StructSpec, TupleSpec)):
+                if default is not inspect.Parameter.empty:
+                    return Node("const", value=default)
+                if choice is None or any(isinstance(o, NoneSpec) for o in union.options):
+                    return Node("const", value=None)
+            return self.value(choice, path, is_param=is_param, default=default, name=name)
         if isinstance(spec, NoneSpec):
             return Node("const", value=None)
         if default is not inspect.Parameter.empty:
@@ -441,6 +446,11 @@ class Builder:
         if hint is int and name in self.sizes.single:
             # an int argument named like an axis gives that axis's size ("... num", num: int)
             return Node("const", value=self.sizes.single[name])
+        bare = _bare_array_spec(hint)
+        if bare is not None:
+            # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: any array
+            # will do, so a float32 vector of 3
+            return self.array(bare, path, is_param)
         if isinstance(spec, AnySpec):
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
         assert isinstance(spec, FallbackSpec)
@@ -471,6 +481,18 @@ _KEY_NAMES = ("key", "rng", "prng_key", "rng_key", "prngkey")
 def _is_plain_array_hint(hint: Any) -> bool:
     name = getattr(hint, "__name__", "") or ""
     return name.rsplit(".", 1)[-1] in ("Array", "PRNGKeyArray", "KeyArray")
+
+
+def _bare_array_spec(hint: Any) -> ArraySpec | None:
+    """The spec drawn for an array annotation without a shape or dtype."""
+    import jax
+    import jaxtyping
+
+    if hint is not np.ndarray and hint is not jax.Array:
+        return None
+    spec = spec_from_hint(jaxtyping.Float32[hint, "3"])
+    assert isinstance(spec, ArraySpec)
+    return spec
 
 
 def _hint_name(hint: Any) -> str:
@@ -513,7 +535,7 @@ def axis_names_of(specs: list[Spec]) -> tuple[list[str], list[str]]:
     names: list[str] = []
     variadics: list[str] = []
     for spec in specs:
-        for _, a in spec.array_leaves("x"):
+        for a in [a for _, a in spec.array_leaves("x")] + drawn_arrays(spec):
             for d in a.dims:
                 if d.code == NAMED and d.name and d.name not in names:
                     names.append(d.name)
