@@ -15,12 +15,13 @@ Layout (each section only where it has something to say):
 from __future__ import annotations
 
 import textwrap
+import typing
 from typing import Any
 
 from ._axes import registry
 from ._diagnose import Finding
 from ._jaxtyping_bridge import dtype_string
-from ._spec import NAMED, ArraySpec
+from ._spec import NAMED, ArraySpec, is_union, spec_from_hint
 
 __all__ = ["describe_subject", "describe_value", "render"]
 
@@ -150,9 +151,33 @@ def render(fn_name: str, f: Finding) -> str:
 
 
 def _hint_str(hint: Any) -> str:
+    """An annotation as its user wrote it: `Real[Array | ndarray, 'Nq'] | None`
+    rather than `typing.Union[jaxtyping.Real[jaxlib._jax.Array, 'Nq'], ...]`."""
+    if is_union(hint):
+        # options in order; array options with the same dtype and shape merged
+        parts: list[str | tuple[str, str]] = []
+        arrays: dict[tuple[str, str], list[str]] = {}
+        for option in typing.get_args(hint):
+            try:
+                spec = spec_from_hint(option)
+            except Exception:
+                spec = None
+            if isinstance(spec, ArraySpec):
+                key = (spec.dtype_name, spec.dim_str)
+                if key not in arrays:
+                    arrays[key] = []
+                    parts.append(key)
+                arrays[key].append(spec.annotation_str().split("[", 1)[1].split(",", 1)[0])
+            else:
+                parts.append("None" if option is type(None) else _hint_str(option))
+        return " | ".join(
+            p if isinstance(p, str) else f"{p[0]}[{' | '.join(arrays[p])}, '{p[1]}']" for p in parts
+        )
     name = getattr(hint, "__name__", None)
     if isinstance(hint, type) and name:
         return name
+    if isinstance(hint, ArraySpec):
+        return hint.annotation_str()
     return repr(hint)
 
 

@@ -294,15 +294,22 @@ def _check_consistency(
     for p in params:
         for _, a in p.spec.array_leaves(p.name):
             arg_singles.update(d.name for d in a.dims if d.name)
+    # a method whose `self` fields are out of scope (sn.check_package's default)
+    note = (
+        "\n  (the fields of self are not in this method's scope; "
+        "sn.check_package(..., class_scope=True) puts them there)"
+        if params and params[0].name == "self" and not params[0].annotated
+        else ""
+    )
     for p in params:
         for path, a in p.spec.array_leaves(p.name):
-            _check_symbols(name, path, a, arg_singles)
+            _check_symbols(name, path, a, arg_singles, note)
     if ret is not None:
         for path, a in ret.array_leaves("return"):
-            _check_symbols(name, path, a, arg_singles)
+            _check_symbols(name, path, a, arg_singles, note)
 
 
-def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str]) -> None:
+def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str], note: str = "") -> None:
     for expr, names in a.symbols_by_axis().items():
         missing = [m for m in dict.fromkeys(names) if m not in bound]
         if missing:
@@ -311,5 +318,5 @@ def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str]) -> None:
                 f"{name}: the symbolic axis {expr!r} in {path} uses "
                 f"{', '.join(repr(m) for m in missing)}, which no argument's annotation "
                 f"binds, so it could never be evaluated:\n"
-                f"{caret_under_axis(text, a.dim_str, expr)}"
+                f"{caret_under_axis(text, a.dim_str, expr)}{note}"
             )

@@ -214,3 +214,21 @@ def test_odd_one_out_in_a_nested_field():
         "  also bound  feature=4 (p.w_in.shape[0]), batch=3 (h0.shape[0]), time=5\n"
         "              (mask.shape[1])"
     )
+
+
+def test_union_annotation_reads_as_written():
+    import numpy as np
+
+    @sn.shaped
+    def interp(
+        xq: Float[Array, " batch"] | Float[np.ndarray, " batch"] | None,
+    ) -> None:
+        return None
+
+    with pytest.raises(sn.ShapeError) as e:
+        interp(jnp.ones((3, 3)))
+    assert str(e.value) == (
+        "interp(): argument 'xq' does not match its annotation\n"
+        "  expected    Float[Array | ndarray, 'batch'] | None\n"
+        "  actual      float32[3, 3] (jax.Array)"
+    )
