@@ -45,13 +45,35 @@ def eval_symbolic(
             # f-string form: '{name}' refers to the function's arguments, as in jaxtyping
             text = eval(f"f'{expr}'", dict(argvals or {}))
             return eval(text, dict(single))
-        return eval(code, dict(single))
+        ns = dict(single)
+        if argvals:
+            # a name no axis binds may be an int argument: "(max_degree+1)**2"
+            for n in code.co_names:
+                if n not in ns and n in argvals:
+                    ns[n] = _int_argument(spec, expr, n, argvals[n])
+        return eval(code, ns)
     except NameError as e:
         raise AnnotationError(
             f"cannot evaluate the symbolic axis {expr!r} of {spec.annotation_str()}: "
             f"{e}. A symbolic axis may only use axis names bound by earlier arguments "
             "(usually it belongs in the return annotation)."
         ) from None
+
+
+def _int_argument(spec: ArraySpec, expr: str, name: str, value: Any) -> int:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    traced = "Tracer" in type(value).__name__
+    if getattr(value, "shape", None) == () and not traced:
+        try:
+            return int(value)  # a 0-d integer array
+        except Exception:
+            pass
+    raise AnnotationError(
+        f"the symbolic axis {expr!r} of {spec.annotation_str()} uses the argument "
+        f"{name!r}, which must be an int, got {type(value).__name__}"
+        + (f"; under jax.jit, make it static (static_argnames=({name!r},))" if traced else "")
+    )
 
 
 def _dims(dims: tuple, shape: Any, single: Single, spec: ArraySpec, argvals: Any) -> bool:

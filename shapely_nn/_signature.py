@@ -216,8 +216,13 @@ def _build_plan(
     dim_names = set(names)
     # axes named by constraints (IndexInto) need their declared sizes seeded too
     names |= {c.axis for a in leaves for c in a.constraints if getattr(c, "axis", None)}
-    needs_argvals = any("{" in (d.expr or "") for a in leaves for d in a.dims)
-    _check_consistency(name, all_params, ret, leaves, names)
+    # symbolic axes may use int arguments by name: "(max_degree+1)**2"
+    param_names = {p.name for p in all_params if not p.is_self}
+    arg_symbols = {
+        n for a in leaves for n in a.symbol_names() if n in param_names and n not in dim_names
+    }
+    needs_argvals = bool(arg_symbols) or any("{" in (d.expr or "") for a in leaves for d in a.dims)
+    _check_consistency(name, all_params, ret, leaves, names, arg_symbols)
     kinds = dict(kinds or {})
     for axis_name, kind in kinds.items():
         check_kind(kind, f"@sn.shaped(kinds=...) on {name}")
@@ -271,6 +276,7 @@ def _check_consistency(
     ret: Spec | None,
     leaves: list[ArraySpec],
     names: frozenset[str],
+    arg_symbols: set[str],
 ) -> None:
     """Contradictions visible before any call."""
     singles: set[str] = set()
@@ -290,7 +296,7 @@ def _check_consistency(
         # a method: the fields of `self` bind axes too (known only at call time), so
         # an unbound symbol may be bound there; evaluated (and reported) per call
         return
-    arg_singles: set[str] = set()
+    arg_singles: set[str] = set(arg_symbols)
     for p in params:
         for _, a in p.spec.array_leaves(p.name):
             arg_singles.update(d.name for d in a.dims if d.name)
@@ -316,7 +322,7 @@ def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str], note: st
             text = a.annotation_str()
             raise AnnotationError(
                 f"{name}: the symbolic axis {expr!r} in {path} uses "
-                f"{', '.join(repr(m) for m in missing)}, which no argument's annotation "
-                f"binds, so it could never be evaluated:\n"
+                f"{', '.join(repr(m) for m in missing)}, which neither an axis of an "
+                f"argument nor an int argument binds, so it could never be evaluated:\n"
                 f"{caret_under_axis(text, a.dim_str, expr)}{note}"
             )

@@ -79,8 +79,8 @@ def test_symbolic_axis_that_nothing_binds():
     with pytest.raises(sn.AnnotationError) as e:
         sn.shaped(f)
     assert str(e.value) == (
-        "f: the symbolic axis 'm+1' in return uses 'm', which no argument's annotation "
-        "binds, so it could never be evaluated:\n"
+        "f: the symbolic axis 'm+1' in return uses 'm', which neither an axis of an "
+        "argument nor an int argument binds, so it could never be evaluated:\n"
         "    Float[Array, 'm+1']\n"
         "                  ^^^"
     )

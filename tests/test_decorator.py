@@ -190,6 +190,36 @@ def test_symbolic_fixed_anonymous_broadcast_and_variadic_dims():
         g(jnp.ones((2, 4)))
 
 
+def test_symbolic_axis_sized_by_an_int_argument():
+    @sn.shaped
+    def harmonics(x: Float[Array, " n"], max_degree: int, /) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
+        return jnp.repeat(x[:, None], (max_degree + 1) ** 2 - (max_degree == 3), axis=1)
+
+    assert harmonics(jnp.ones(2), 2).shape == (2, 9)
+    with pytest.raises(sn.ShapeError, match=r"\(max_degree\+1\)\*\*2 = 16"):
+        harmonics(jnp.ones(2), 3)  # the bug: one column short
+    jitted = jax.jit(harmonics, static_argnums=1)
+    assert jitted(jnp.ones(2), 2).shape == (2, 9)
+
+    @sn.shaped
+    def tile(x: Float[Array, " n"], times) -> Float[Array, " n*times"]:
+        return jnp.tile(x, int(times))
+
+    assert tile(jnp.ones(2), np.int64(3)).shape == (6,)
+    with pytest.raises(sn.AnnotationError, match="uses the argument 'times', which must be an int"):
+        tile(jnp.ones(2), 1.5)
+
+
+def test_symbolic_axis_with_a_traced_int_argument_says_to_make_it_static():
+    @sn.shaped
+    def pad(x: Float[Array, " n"], k: Int[Array, ""]) -> Float[Array, " n+k"]:
+        return jnp.concatenate([x, jnp.zeros(2)])
+
+    assert pad(jnp.ones(3), jnp.asarray(2)).shape == (5,)  # a concrete 0-d array is fine
+    with pytest.raises(sn.AnnotationError, match=r"static_argnames=\('k',\)"):
+        jax.jit(pad)(jnp.ones(3), jnp.asarray(2))
+
+
 def test_dataclass_method_binds_fields_in_the_method_scope(transform):
     @dataclasses.dataclass
     class Dense:

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.typing import ArrayLike
 from jaxtyping import Array, Float, Int, Key
 
 import shapely_nn as sn
@@ -417,3 +418,29 @@ def test_grad_is_skipped_where_the_output_is_already_nan_but_fails_on_nan_gradie
 
     r = sn.testing.check(nan_gradient, properties=["grad"], examples=1)["grad"]
     assert r.status == "failed" and "non-finite" in r.reason
+
+
+def test_symbolic_sizes_int_arguments_and_positional_only_are_drawn():
+    def harmonics(x: Float[Array, " n"], max_degree: int, /) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
+        return jnp.repeat(x[:, None], (max_degree + 1) ** 2, axis=1)
+
+    def conv_full(x: Float[Array, " n"]) -> Float[Array, " 2*n-1"]:
+        return jnp.convolve(x, x)
+
+    def tile(x: Float[Array, "... d"], num: int) -> Float[Array, "... num d"]:
+        return jnp.repeat(x[..., None, :], num, axis=-2)
+
+    def like(x: ArrayLike, y: Float[ArrayLike, " n"] | None = None) -> Float[Array, "..."]:
+        return jnp.asarray(x) * 2
+
+    for fn in (harmonics, conv_full, tile, like):
+        report = sn.testing.check(fn, examples=2)
+        assert report.ok, str(report)
+        assert {"shapes", "jit", "vmap"} <= {r.prop for r in report.passed}, str(report)
+
+    def harmonics_bug(
+        x: Float[Array, " n"], max_degree: int, /
+    ) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
+        return jnp.repeat(x[:, None], max_degree**2 + 1, axis=1)  # right only for 0
+
+    assert sn.testing.check(harmonics_bug, examples=1)["shapes"].status == "failed"

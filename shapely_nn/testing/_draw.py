@@ -544,6 +544,11 @@ def axis_names_of(specs: list[Spec]) -> tuple[list[str], list[str]]:
             for c in a.constraints:
                 if c.axis and c.axis not in names:
                     names.append(c.axis)
+            # a name only a symbolic axis uses is an int argument ("(max_degree+1)**2"):
+            # drawn like an axis size, and passed as that argument
+            for n in a.symbol_names():
+                if n not in names:
+                    names.append(n)
     return names, variadics
 
 
