@@ -413,6 +413,11 @@ def _array_spec(hint: Any, where: str) -> Spec:
         prefix, suffix = tuple(conv[:vi]), tuple(conv[vi:])
     spec = ArraySpec(hint, array_type, dtypes, dtype_name, dim_str, prefix, variadic, suffix)
     for d in spec.dims:
+        if d.code == FIXED and d.size is not None and d.size < 0:
+            raise AnnotationError(
+                f"{where}: the axis '{d.size}' is a negative size, which no array has:\n"
+                f"{caret_under_axis(spec.annotation_str(), spec.dim_str, str(d.size))}"
+            )
         if d.code == SYMBOLIC and d.expr is not None and "{" not in d.expr:
             try:
                 spec.compiled[d.expr] = compile(d.expr, "<shape>", "eval")

@@ -194,3 +194,15 @@ def test_symbolic_axis_in_a_method_may_use_the_fields_of_self():
             return jnp.concatenate([self.breaks, self.breaks[-1:]])
 
     assert Knots(jnp.ones(3)).padded().shape == (4,)
+
+
+def test_negative_fixed_size_is_refused():
+    def f(x: Float[Array, "n -1"]) -> None: ...
+
+    with pytest.raises(sn.AnnotationError) as e:
+        sn.shaped(f)
+    assert str(e.value) == (
+        "f(), argument 'x': the axis '-1' is a negative size, which no array has:\n"
+        "    Float[Array, 'n -1']\n"
+        "                    ^^"
+    )

@@ -40,16 +40,25 @@ TOKENS = [
 ]
 
 
+DTYPES = ["Float", "Int", "Shaped", "Bool", "Num", "Float32", "UInt8", "Inexact"]
+NP_DTYPES = [np.float32, np.float64, np.int32, np.uint8, np.bool_]
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(TOKENS), max_size=4), st.lists(st.integers(0, 4), max_size=4))
-def test_random_dimension_strings_never_crash(tokens, shape):
+@given(
+    st.lists(st.sampled_from(TOKENS), max_size=4),
+    st.lists(st.integers(0, 4), max_size=4),
+    st.sampled_from(DTYPES),
+    st.sampled_from(NP_DTYPES),
+)
+def test_random_dimension_strings_never_crash(tokens, shape, dtype, np_dtype):
     dims = " ".join(tokens)
     ns: dict = {}
     src = (
         "from __future__ import annotations\n"
         "import numpy as np\n"
-        "from jaxtyping import Float\n"
-        f"def f(x: Float[np.ndarray, {dims!r}], y: Float[np.ndarray, 'a']) -> Float[np.ndarray, '...']:\n"
+        f"from jaxtyping import Float, {dtype}\n"
+        f"def f(x: {dtype}[np.ndarray, {dims!r}], y: Float[np.ndarray, 'a']) -> Float[np.ndarray, '...']:\n"
         "    return x\n"
     )
     exec(compile(src, "<hostile>", "exec", dont_inherit=True), ns)
@@ -60,9 +69,15 @@ def test_random_dimension_strings_never_crash(tokens, shape):
         return
     assert not _jaxtyping_rejects(dims)  # what jaxtyping refuses is never accepted
     try:
-        checked(np.zeros(tuple(shape), np.float32), np.zeros(3, np.float32))
+        checked(np.zeros(tuple(shape), np_dtype), np.zeros(3, np.float32))
     except (sn.ShapeError, sn.AnnotationError):
         pass
+    # the generator draws from any annotation the checker accepted, or says why not
+    report = sn.testing.check(ns["f"], examples=1, properties=["shapes", "dtype"])
+    for r in report.results:
+        assert r.status in ("passed", "skipped", "failed") and r.reason is not None
+        if r.status == "failed":  # f returns x, annotated '...': only a raise may fail
+            assert "raised" in r.reason or "annotation" in r.reason, str(report)
 
 
 def _jaxtyping_rejects(dims: str) -> bool:

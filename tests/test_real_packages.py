@@ -1,0 +1,36 @@
+"""No false alarms on real code (opt-in: slow, and needs the packages).
+
+    pip install interpax==0.3.16 gpjax==1.0.0
+    python -m pytest -m slow tests/test_real_packages.py
+
+Runs benchmarks/real_packages.py on each installed package: every annotated
+function through `sn.check_package` and `sn.testing.check`. It fails on a
+failure that is not a known bug of the package, or if shapely_nn crashes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("package", ["interpax", "gpjax"])
+def test_no_unexplained_failures(package):
+    pytest.importorskip(package)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "real_packages.py"), package],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = r.stdout.splitlines()[0]
+    assert summary.startswith(f"{package}: ") and "crashed" not in summary
+    assert "failed (unexplained)" not in summary
