@@ -197,7 +197,7 @@ def test_symbolic_axis_in_a_method_may_use_the_fields_of_self():
 
 
 def test_negative_fixed_size_is_refused():
-    def f(x: Float[Array, "n -1"]) -> None: ...
+    def f(x: Float[Array, "n -1"]) -> None: ...  # noqa: F821
 
     with pytest.raises(sn.AnnotationError) as e:
         sn.shaped(f)
