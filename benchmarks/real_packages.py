@@ -135,7 +135,9 @@ def main(argv: list[str]) -> int:
         for reason, n in reasons.most_common():
             print(f"  skipped {n}: {reason}")
         if unchecked:
-            print(f"  left unchecked by check_package (annotations it cannot use): {len(unchecked)}")
+            print(
+                f"  left unchecked by check_package (annotations it cannot use): {len(unchecked)}"
+            )
             for m in unchecked:
                 print("    " + " ".join(m.split()))
         for m in skipped_modules:
