@@ -196,7 +196,10 @@ def cmd_axes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if fn is not None:
                 from .testing._draw import axis_names_of, struct_spec
 
-                names, _ = axis_names_of([struct_spec(fn)])
+                try:
+                    names, _ = axis_names_of([struct_spec(fn)])
+                except TypeError:  # not a NamedTuple / dataclass / equinox module
+                    names = []
                 plan_names = set(names)
                 member = getattr(fn, obj.name)
                 plan_names |= (

@@ -157,3 +157,26 @@ def test_submodule_needing_a_missing_optional_dependency_is_skipped_with_a_warni
     r = run("check", "pkg_with_extra", env=env)
     assert r.returncode == 2
     assert "importing 'pkg_with_extra.broken' failed: RuntimeError: boom" in r.stderr
+
+
+def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
+    pkg = tmp_path / "plain_cls_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "from jaxtyping import Array, Float\n"
+        "import shapely_nn as sn\n\n"
+        "sn.axis('pc_feature', 'features')\n\n\n"
+        "class Plain:\n"
+        "    def __init__(self, config):\n"
+        "        self.config = config\n\n"
+        "    @sn.shaped\n"
+        "    def __call__(self, x: Float[Array, 'pc_batch pc_feature']) -> Float[Array, ' pc_batch']:\n"
+        "        return x.sum(1)\n"
+    )
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+    r = run("axes", "plain_cls_pkg", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "used by: Plain.__call__" in r.stdout and "pc_batch: used by Plain.__call__" in r.stdout
+    r = run("check", "plain_cls_pkg", "--property", "shapes", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "argument 'config' has no annotation and no default" in " ".join(r.stdout.split())

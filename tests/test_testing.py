@@ -355,6 +355,15 @@ class _Scaler:
         return x * self.weights + self.offset
 
 
+class _NeedsConfig:
+    def __init__(self, config) -> None:
+        self.config = config
+
+    @sn.shaped
+    def __call__(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+
 class _Abstract(abc.ABC):
     @abc.abstractmethod
     def go(self) -> None: ...
@@ -373,7 +382,14 @@ def test_methods_of_plain_classes_are_run_on_an_instance_built_from_the_construc
     skipped = run_case(_MethodCase(_Abstract, "run"), {"examples": 1})
     assert skipped.results[0].status == "skipped"
     assert skipped.results[0].reason == (
-        "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go)"
+        "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go); "
+        "check it on one you build: sn.testing.check(instance.run)"
+    )
+    needs = run_case(_MethodCase(_NeedsConfig, "__call__"), {"examples": 1})
+    assert needs.results[0].reason == (
+        "cannot build an instance of _NeedsConfig to call it on: its constructor cannot "
+        "be called: argument 'config' has no annotation and no default; check it on one "
+        "you build: sn.testing.check(instance.__call__)"
     )
 
 

@@ -86,11 +86,12 @@ def draw_arguments(
     seed: int,
     *,
     fixed: Mapping[str, Any] | None = None,
+    require_arrays: bool = True,
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
     """`dummy_args`, also returning the axis sizes it drew."""
     with checking_mode():
         try:
-            target = make_target(fn)
+            target = make_target(fn, require_arrays=require_arrays)
         except Skip as s:
             raise ValueError(
                 f"sn.testing.dummy_args: cannot draw arguments for {fn!r}: {s}"
@@ -207,9 +208,13 @@ def _construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict
     ]
     if required:
         try:
-            args, kwargs, sizes = draw_arguments(init_fn, user, seed, fixed={"self": None})
+            args, kwargs, sizes = draw_arguments(
+                init_fn, user, seed, fixed={"self": None}, require_arrays=False
+            )
         except ValueError as e:
-            raise Skip(f"cannot build {name} from its constructor: {e}") from None
+            why = str(e).split("): ", 1)[-1]  # without the "sn.testing.dummy_args(...)" prefix
+            why = why.split("; ", 1)[0]  # fixed= is for the method's own arguments
+            raise Skip(f"its constructor cannot be called: {why}") from None
         args = args[1:]
     try:
         with checking_mode():
@@ -243,7 +248,10 @@ def _check_method(case: _MethodCase, options: dict[str, Any]) -> Report:
         method, sizes = case.bound(user, options.get("seed", 0))
     except Skip as e:
         props = tuple(options.get("properties") or PROPERTIES)
-        reason = f"cannot build an instance of {case.cls.__qualname__} to call it on: {e}"
+        reason = (
+            f"cannot build an instance of {case.cls.__qualname__} to call it on: {e}; "
+            f"check it on one you build: sn.testing.check(instance.{case.name})"
+        )
         return Report(case.__qualname__, [PropertyResult(p, "skipped", reason) for p in props])
     return check(method, **{**options, "sizes": sizes})
 

@@ -60,7 +60,7 @@ class Target:
         return out
 
 
-def make_target(fn: Any) -> Target:
+def make_target(fn: Any, *, require_arrays: bool = True) -> Target:
     """Accept a `@sn.shaped` function, a plain function with jaxtyping annotations,
     or a bound method of an instance."""
     instance = None
@@ -79,7 +79,7 @@ def make_target(fn: Any) -> Target:
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
     target = Target(fn, checked, plan, plan.name, instance)
-    if not any(has_arrays(s) for s in target.specs()):
+    if require_arrays and not any(has_arrays(s) for s in target.specs()):
         raise Skip("no jaxtyping array annotations")
     return target
 
