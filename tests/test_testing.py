@@ -366,6 +366,21 @@ class _NeedsConfig:
 
 class _Abstract(abc.ABC):
     @abc.abstractmethod
+    @sn.shaped
+    def go(self, x: Float[Array, " n"]) -> None: ...
+
+    @sn.shaped
+    def run(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+
+class _Concrete(_Abstract):
+    def go(self, x: Float[Array, " n"]) -> None:
+        return None
+
+
+class _Orphan(abc.ABC):
+    @abc.abstractmethod
     def go(self) -> None: ...
 
     @sn.shaped
@@ -379,11 +394,20 @@ def test_methods_of_plain_classes_are_run_on_an_instance_built_from_the_construc
     report = run_case(_MethodCase(_Scaler, "__call__"), {"examples": 2})
     assert report.ok, str(report)
     assert report["shapes"].status == "passed" and report["vmap"].status == "passed"
-    skipped = run_case(_MethodCase(_Abstract, "run"), {"examples": 1})
+    # a method an abstract class implements runs on a concrete subclass inheriting it
+    inherited = run_case(_MethodCase(_Abstract, "run"), {"examples": 1})
+    assert inherited["shapes"].status == "passed", str(inherited)
+    skipped = run_case(_MethodCase(_Abstract, "go"), {"examples": 1})
     assert skipped.results[0].status == "skipped"
     assert skipped.results[0].reason == (
-        "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go); "
-        "check it on one you build: sn.testing.check(instance.run)"
+        "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go) "
+        "and go is one of its abstract methods; check it on one you build: "
+        "sn.testing.check(instance.go)"
+    )
+    orphan = run_case(_MethodCase(_Orphan, "run"), {"examples": 1})
+    assert orphan.results[0].reason.startswith(
+        "cannot build an instance of _Orphan to call it on: _Orphan is abstract (go), "
+        "and no concrete subclass inherits run"
     )
     needs = run_case(_MethodCase(_NeedsConfig, "__call__"), {"examples": 1})
     assert needs.results[0].reason == (
@@ -460,3 +484,12 @@ def test_symbolic_sizes_int_arguments_and_positional_only_are_drawn():
         return jnp.repeat(x[:, None], max_degree**2 + 1, axis=1)  # right only for 0
 
     assert sn.testing.check(harmonics_bug, examples=1)["shapes"].status == "failed"
+
+
+def test_outputs_that_are_pytrees_of_arrays_are_compared_leaf_by_leaf():
+    def stats(x: Float[Array, " n"]) -> dict:
+        return {"mean": x.mean(), "scaled": x * 2}
+
+    report = sn.testing.check(stats, examples=2)
+    assert report.ok, str(report)
+    assert {"jit", "grad", "vmap"} <= {r.prop for r in report.passed}, str(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -181,22 +182,68 @@ class _MethodCase:
                 return getattr(instance, self.name), {**drawn.single, **user}
             except (ValueError, TypeError):
                 pass  # a field init cannot fill: try the constructor (its reason is reported)
-        instance, sizes = _construct(self.cls, user, seed)
-        return getattr(instance, self.name), {**sizes, **user}
+        if not getattr(self.cls, "__abstractmethods__", None):
+            instance, sizes = _construct(self.cls, user, seed)
+            return getattr(instance, self.name), {**sizes, **user}
+        return self._on_a_concrete_subclass(user, seed)
+
+    def _on_a_concrete_subclass(
+        self, user: Mapping[str, int], seed: int
+    ) -> tuple[Any, dict[str, Any]]:
+        """A method an abstract class implements runs on an instance of a concrete
+        subclass that inherits it (the first one that can be built)."""
+        cls, name = self.cls, self.name
+        abstract = f"{cls.__qualname__} is abstract ({', '.join(sorted(cls.__abstractmethods__))})"
+        own = vars(cls)[name]
+        if getattr(own, "__isabstractmethod__", False):
+            raise Skip(f"{abstract} and {name} is one of its abstract methods")
+        heirs = [
+            sub
+            for sub in _subclasses(cls)
+            if not getattr(sub, "__abstractmethods__", None)
+            and inspect.getattr_static(sub, name, None) is own
+        ]
+        reasons = []
+        for sub in heirs[:8]:
+            try:
+                instance, sizes = _construct(sub, user, seed)
+            except Skip as e:
+                reasons.append(f"{sub.__qualname__}: {e}")
+                continue
+            return getattr(instance, name), {**sizes, **user}
+        if not heirs:
+            raise Skip(f"{abstract}, and no concrete subclass inherits {name}")
+        raise Skip(
+            f"{abstract}, and no concrete subclass that inherits {name} could be built "
+            f"({'; '.join(reasons[:2])})"
+        )
+
+
+def _subclasses(cls: type) -> list[type]:
+    """Every subclass of `cls`, breadth first, each level sorted by module and name
+    (a stable order from run to run)."""
+    out: list[type] = []
+    level = [cls]
+    seen = {cls}
+    while level:
+        nxt = sorted(
+            {s for c in level for s in c.__subclasses__() if s not in seen},
+            key=lambda s: (s.__module__, s.__qualname__),
+        )
+        seen.update(nxt)
+        out.extend(nxt)
+        level = nxt
+    return out
 
 
 def _construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
     """An instance of `cls` from its constructor: array arguments drawn from their
     annotations, the others from their defaults."""
-    import inspect
-
     name = cls.__qualname__
     try:
         sig = inspect.signature(cls)
     except (TypeError, ValueError) as e:
         raise Skip(f"cannot read the constructor of {name}: {e}") from None
-    if getattr(cls, "__abstractmethods__", None):
-        raise Skip(f"{name} is abstract ({', '.join(sorted(cls.__abstractmethods__))})")
     sizes: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = {}

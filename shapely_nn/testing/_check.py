@@ -80,6 +80,13 @@ def _float_kind(x: Any) -> bool:
     return dt is not None and (str(dt).startswith(("float", "bfloat")))
 
 
+def _tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]]:
+    import jax
+
+    flat = jax.tree_util.tree_leaves(value)
+    return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
+
+
 class Runner:
     def __init__(
         self,
@@ -256,19 +263,18 @@ class Runner:
         return self.compiled(ex)(leaves)[0]
 
     def out_leaves(self, out: Any) -> list[tuple[str, ArraySpec | None, Any]]:
+        """The output's arrays: annotated ones with their spec, and the array
+        leaves of anything else (a pytree such as a linear operator)."""
         ret = self.t.plan.ret
-        if ret is not None:
-            leaves = collect_leaves(ret, out, "return")
-            return [
-                (lf.path, lf.spec if isinstance(lf.spec, ArraySpec) else None, lf.value)
-                for lf in leaves
-            ]
-        import jax
-
-        flat = jax.tree_util.tree_leaves(out)
-        return [
-            (f"return[{i}]" if len(flat) > 1 else "return", None, v) for i, v in enumerate(flat)
-        ]
+        if ret is None:
+            return _tree_arrays("return", out)
+        out_list: list[tuple[str, ArraySpec | None, Any]] = []
+        for lf in collect_leaves(ret, out, "return"):
+            if isinstance(lf.spec, ArraySpec):
+                out_list.append((lf.path, lf.spec, lf.value))
+            else:
+                out_list.extend(_tree_arrays(lf.path, lf.value))
+        return out_list
 
     # ------------------------------------------------------------ driver
 
@@ -559,7 +565,9 @@ class Runner:
         if ex.grads is None and ex.drawn.fingerprint() not in self._grad_errors:
             raise Skip("gradients are checked on the examples shaped like the first")
         for path, _, v in self.out_leaves(base):
-            if _float_kind(v) and not np.isfinite(as_numpy(v)).all():
+            arr = as_numpy(v) if _float_kind(v) else None
+            # (an object with a float .dtype, such as a linear operator, is no array)
+            if arr is not None and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
                 raise Skip(
                     f"{path} is already non-finite at the drawn inputs, so its gradient "
                     "says nothing (the inputs are probably outside the function's domain: "
