@@ -18,6 +18,7 @@ OPT_GENERATE = "--shapely-generate"
 INI_MODE = "shapely_mode"
 INI_PACKAGES = "shapely_packages"
 INI_GENERATE = "shapely_generate"
+INI_CLASS_SCOPE = "shapely_class_scope"
 MODES = ("off", "on", "strict")
 
 
@@ -62,6 +63,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         INI_PACKAGES, "packages to check through the import hook", type="args", default=[]
     )
     parser.addini(INI_GENERATE, "packages to collect generated tests for", type="args", default=[])
+    parser.addini(
+        INI_CLASS_SCOPE,
+        "share a method's axes with the fields of self in the checked packages "
+        "(sn.check_package(..., class_scope=True))",
+        type="bool",
+        default=False,
+    )
 
 
 def _mode(config: pytest.Config) -> tuple[str, str]:
@@ -98,7 +106,10 @@ def pytest_load_initial_conftests(
 
         mode, _ = _mode(early_config)
         shapely_nn.set_mode(mode)  # type: ignore[arg-type]
-        early_config._shapely_hook = shapely_nn.check_package(packages)  # type: ignore[attr-defined]
+        class_scope = bool(early_config.getini(INI_CLASS_SCOPE))
+        early_config._shapely_hook = shapely_nn.check_package(  # type: ignore[attr-defined]
+            packages, class_scope=class_scope
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -115,6 +115,42 @@ def test_packages_option_instruments_a_package_imported_by_conftest(pytester):
     r.stdout.fnmatch_lines(["*checked packages: instr_pkg*"])
 
 
+def test_class_scope_ini_option_shares_axes_with_fields(pytester):
+    pkg = pytester.mkpydir("scoped_pkg")
+    (pkg / "layer.py").write_text(
+        textwrap.dedent(
+            """
+            import dataclasses
+            from jaxtyping import Array, Float
+
+            @dataclasses.dataclass
+            class Layer:
+                w: Float[Array, "i o"]
+
+                def __call__(self, x: Float[Array, " i"]) -> Float[Array, " o"]:
+                    return x @ self.w
+            """
+        )
+    )
+    pytester.makepyfile(
+        test_use="""
+        import jax.numpy as jnp
+        import pytest
+        import shapely_nn as sn
+        from scoped_pkg.layer import Layer
+
+        def test_fields_bind_the_method_axes():
+            with pytest.raises(sn.ShapeError, match=r"self\\.w"):
+                Layer(jnp.ones((3, 2)))(jnp.ones(4))
+        """
+    )
+    pytester.makeini("[pytest]\nshapely_class_scope = true\n")
+    r = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--shapely-packages=scoped_pkg", "--shapely-mode=on"
+    )
+    r.assert_outcomes(passed=1)
+
+
 def _gen_args(*extra: str) -> list[str]:
     return ["-p", "no:cacheprovider", "--shapely-generate=cli_pkg_bug", "--shapely-mode=on", *extra]
 
