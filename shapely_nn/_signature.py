@@ -311,8 +311,12 @@ def _check_consistency(
         for path, a in p.spec.array_leaves(p.name):
             _check_symbols(name, path, a, arg_singles, note)
     if ret is not None:
-        for path, a in ret.array_leaves("return"):
-            _check_symbols(name, path, a, arg_singles, note)
+        # the return may also use axes its own parts bind: tuple[Shaped[Array, " size"],
+        # Shaped[Array, " size-1"]] (lineax's tridiagonal)
+        ret_leaves = ret.array_leaves("return")
+        bound = arg_singles | {d.name for _, a in ret_leaves for d in a.dims if d.name}
+        for path, a in ret_leaves:
+            _check_symbols(name, path, a, bound, note)
 
 
 def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str], note: str = "") -> None:

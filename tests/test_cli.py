@@ -180,3 +180,22 @@ def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
     r = run("check", "plain_cls_pkg", "--property", "shapes", env=env)
     assert r.returncode == 0, r.stderr
     assert "argument 'config' has no annotation and no default" in " ".join(r.stdout.split())
+
+
+def test_a_malformed_annotation_is_a_failure_not_a_crash(tmp_path):
+    pkg = tmp_path / "bad_ann_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "from __future__ import annotations\n"
+        "from jaxtyping import Array, Float\n\n"
+        "def good(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
+        "    return x\n\n"
+        "def bad(x: Float[Array, ' n']) -> Float[Array, ' m+1']:\n"
+        "    return x\n"
+    )
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+    r = run("check", "bad_ann_pkg", "--property", "shapes", env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert "bad      FAIL" in r.stdout and "good     ok" in r.stdout
+    assert "its annotations cannot be used: bad: the symbolic axis 'm+1'" in r.stdout

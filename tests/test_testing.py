@@ -493,3 +493,30 @@ def test_outputs_that_are_pytrees_of_arrays_are_compared_leaf_by_leaf():
     report = sn.testing.check(stats, examples=2)
     assert report.ok, str(report)
     assert {"jit", "grad", "vmap"} <= {r.prop for r in report.passed}, str(report)
+
+
+def test_unusable_annotations_fail_the_first_property_with_the_message():
+    def bad(x: Float[Array, " n"]) -> Float[Array, " m+1"]:
+        return x
+
+    report = sn.testing.check(bad, properties=["shapes", "jit"])
+    assert report["shapes"].status == "failed"
+    assert report["shapes"].reason.startswith(
+        "its annotations cannot be used: bad: the symbolic axis 'm+1' in return uses 'm'"
+    )
+    assert report["jit"].status == "skipped"
+    assert report["jit"].reason == "the annotations cannot be used (see 'shapes')"
+    assert str(report).splitlines()[1] == "  shapes: FAILED"
+
+
+def test_return_symbols_may_use_axes_the_return_binds():
+    # lineax's tridiagonal: tuple[Shaped[Array, " size"], Shaped[Array, " size-1"], ...]
+    @sn.shaped
+    def tridiagonal(
+        a: Float[Array, "n n"],
+    ) -> tuple[Float[Array, " size"], Float[Array, " size-1"]]:
+        return jnp.diag(a), jnp.diag(a, 1)
+
+    d, u = tridiagonal(jnp.ones((4, 4)))
+    assert d.shape == (4,) and u.shape == (3,)
+    assert sn.testing.check(tridiagonal, examples=1, properties=["shapes", "jit"]).ok

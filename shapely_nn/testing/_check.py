@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _config
 from .._diagnose import collect_leaves
-from .._errors import ShapeError, ValueConstraintError
+from .._errors import AnnotationError, ShapeError, ValueConstraintError
 from .._spec import ArraySpec
 from .._values import check_leaves
 from ._compare import as_numpy, compare, fmt_diff
@@ -699,11 +699,25 @@ def check(
     """
     props = _validate(properties, examples, seed, sizes, fixed)
     with checking_mode():
+        name = getattr(fn, "__qualname__", repr(fn))
         try:
             target = make_target(fn)
         except Skip as s:
-            name = getattr(fn, "__qualname__", repr(fn))
             return Report(name, [PropertyResult(p, "skipped", str(s)) for p in props])
+        except AnnotationError as e:
+            # a bug in the annotations: the first property fails with the message
+            # (pointing at the bad axis), the others say why they did not run
+            first = f"its annotations cannot be used: {e}"
+            return Report(
+                name,
+                [PropertyResult(props[0], "failed", first)]
+                + [
+                    PropertyResult(
+                        p, "skipped", f"the annotations cannot be used (see {props[0]!r})"
+                    )
+                    for p in props[1:]
+                ],
+            )
         return Runner(target, sizes=sizes, seed=seed, examples=examples, fixed=fixed).run(props)
 
 

@@ -27,14 +27,19 @@ class PropertyResult:
             return f"{self.prop}: passed"
         if self.status == "skipped":
             return f"{self.prop}: skipped ({self.reason})"
-        where = f"example {self.example}, seed {self.seed}, sizes {self.sizes}"
+        # (no example when the annotations themselves are at fault)
+        where = (
+            f" (example {self.example}, seed {self.seed}, sizes {self.sizes})"
+            if self.example is not None
+            else ""
+        )
         lines = []
         for line in self.reason.splitlines() or [""]:
             if line.startswith(" "):  # pre-formatted (an error message's table)
                 lines.append(line)
             else:
                 lines.extend(textwrap.wrap(line, 74, subsequent_indent="  ") or [""])
-        return f"{self.prop}: FAILED ({where})\n" + textwrap.indent("\n".join(lines), "    ")
+        return f"{self.prop}: FAILED{where}\n" + textwrap.indent("\n".join(lines), "    ")
 
 
 @dataclass
