@@ -1,6 +1,6 @@
 """No false alarms on real code (opt-in: slow, and needs the packages).
 
-    pip install interpax==0.3.16 gpjax==1.0.0
+    pip install interpax==0.3.16 gpjax==1.0.0   # gpjax brings lineax 0.1.1
     python -m pytest -m slow tests/test_real_packages.py
 
 Runs benchmarks/real_packages.py on each installed package: every annotated
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("package", ["interpax", "gpjax"])
+@pytest.mark.parametrize("package", ["interpax", "gpjax", "lineax"])
 def test_no_unexplained_failures(package):
     pytest.importorskip(package)
     r = subprocess.run(
