@@ -1,6 +1,7 @@
 """No false alarms on real code (opt-in: slow, and needs the packages).
 
     pip install interpax==0.3.16 gpjax==1.0.0   # gpjax brings lineax 0.1.1
+    pip install diffrax==0.7.2   # (another environment) brings optimistix 0.1.0
     python -m pytest -m slow tests/test_real_packages.py
 
 Runs benchmarks/real_packages.py on each installed package: every annotated
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("package", ["interpax", "gpjax", "lineax"])
+@pytest.mark.parametrize("package", ["interpax", "gpjax", "lineax", "optimistix", "diffrax"])
 def test_no_unexplained_failures(package):
     pytest.importorskip(package)
     r = subprocess.run(

@@ -520,3 +520,13 @@ def test_return_symbols_may_use_axes_the_return_binds():
     d, u = tridiagonal(jnp.ones((4, 4)))
     assert d.shape == (4,) and u.shape == (3,)
     assert sn.testing.check(tridiagonal, examples=1, properties=["shapes", "jit"]).ok
+
+
+def test_functions_returning_non_jax_values_are_checked_eagerly_and_jit_is_skipped():
+    def make_scaler(w: Float[Array, " n"]) -> Callable:
+        return lambda x: x * w  # a closure: jax.jit cannot return it
+
+    report = sn.testing.check(make_scaler, examples=3)
+    assert report.ok, str(report)
+    assert report["jit"].status == "skipped"
+    assert report["jit"].reason.startswith("returns something jax.jit cannot return")

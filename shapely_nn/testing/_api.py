@@ -180,8 +180,10 @@ class _MethodCase:
             try:
                 instance = init(self.cls, drawn.single, seed)
                 return getattr(instance, self.name), {**drawn.single, **user}
-            except (ValueError, TypeError):
-                pass  # a field init cannot fill: try the constructor (its reason is reported)
+            except Exception:
+                # a field init cannot fill, or a check in the class rejects drawn
+                # values: try the constructor (its reason is the one reported)
+                pass
         if not getattr(self.cls, "__abstractmethods__", None):
             instance, sizes = _construct(self.cls, user, seed)
             return getattr(instance, self.name), {**sizes, **user}

@@ -80,6 +80,11 @@ def _float_kind(x: Any) -> bool:
     return dt is not None and (str(dt).startswith(("float", "bfloat")))
 
 
+def _returns_non_jax(error: BaseException | None) -> bool:
+    """Whether jax.jit failed only because the output holds a non-JAX value."""
+    return isinstance(error, TypeError) and "is not a valid JAX type" in str(error)
+
+
 def _tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]]:
     import jax
 
@@ -172,7 +177,15 @@ class Runner:
         try:
             ex.out = self.base(ex)
         except Skip:
-            ex.error = ex.jit_error
+            # the compiled run failed: the eager call is the reference (the jit
+            # property reports the compile failure)
+            args, kwargs = ex.drawn.build()
+            try:
+                ex.out = self.t.checked(*args, **kwargs)
+            except Exception as e:
+                ex.error = e
+            ex.eager = True
+            return
         ex.eager = False
 
     # ------------------------------------------------------------ compiled runs
@@ -365,6 +378,11 @@ class Runner:
             e = ex.jit_error
             if isinstance(e, ShapeError):
                 raise Fail(f"the shape check failed while tracing under jax.jit:\n{e}") from None
+            if _returns_non_jax(e):
+                raise Skip(
+                    "returns something jax.jit cannot return (a function, an object "
+                    f"that is no pytree of arrays): {str(e).splitlines()[0]}"
+                ) from None
             raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {e}") from None
         if not ex.eager:
             return  # compared with eager on the first example only (see _eager)
