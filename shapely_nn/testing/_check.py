@@ -166,27 +166,19 @@ class Runner:
         """The reference run. numpy functions always run eagerly; jax functions run
         op by op on the first example only (each op compiles per shape, which is
         slow) and compiled on the others, where the checks run while tracing."""
-        if self.numpy or ex.index == 0:
-            args, kwargs = ex.drawn.build()
+        if not self.numpy and ex.index > 0:
             try:
-                ex.out = self.t.checked(*args, **kwargs)
-            except Exception as e:
-                ex.error = e
-            ex.eager = True
-            return
+                ex.out = self.base(ex)
+                ex.eager = False
+                return
+            except Skip:
+                pass  # the compiled run failed (the jit property says why): run eagerly
+        args, kwargs = ex.drawn.build()
         try:
-            ex.out = self.base(ex)
-        except Skip:
-            # the compiled run failed: the eager call is the reference (the jit
-            # property reports the compile failure)
-            args, kwargs = ex.drawn.build()
-            try:
-                ex.out = self.t.checked(*args, **kwargs)
-            except Exception as e:
-                ex.error = e
-            ex.eager = True
-            return
-        ex.eager = False
+            ex.out = self.t.checked(*args, **kwargs)
+        except Exception as e:
+            ex.error = e
+        ex.eager = True
 
     # ------------------------------------------------------------ compiled runs
 
