@@ -11,6 +11,7 @@ The semantics follow jaxtyping's `_check_dims` and `_check_shape` exactly;
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -60,10 +61,18 @@ def eval_symbolic(
         ) from None
 
 
+def is_tracer(x: Any) -> bool:
+    """Whether `x` is a jax tracer (without importing jax)."""
+    if not type(x).__module__.startswith("jax"):
+        return False
+    core = sys.modules.get("jax.core")
+    return core is not None and isinstance(x, core.Tracer)
+
+
 def _int_argument(spec: ArraySpec, expr: str, name: str, value: Any) -> int:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
-    traced = "Tracer" in type(value).__name__
+    traced = is_tracer(value)
     if getattr(value, "shape", None) == () and not traced:
         try:
             return int(value)  # a 0-d integer array

@@ -4,7 +4,6 @@ through `jax.debug.callback` when traced checks are switched on."""
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ import numpy as np
 from ._constraints import Constraint, IndexInto, Violation, sum_tolerance
 from ._diagnose import Leaf, collect_leaves
 from ._errors import AnnotationError, ValueConstraintError
+from ._match import is_tracer
 from ._message import describe_subject, describe_value, section
 from ._spec import ArraySpec, Spec
 
@@ -46,13 +46,6 @@ def validate_constraints(
                 )
 
 
-def _is_tracer(x: Any) -> bool:
-    if not type(x).__module__.startswith("jax"):
-        return False
-    core = sys.modules.get("jax.core")
-    return core is not None and isinstance(x, core.Tracer)
-
-
 def check_leaves(
     fn_name: str,
     spec: Spec,
@@ -71,7 +64,7 @@ def check_leaves(
         for c in s.constraints:
             axis_index = s.axis_index(c.axis) if c.axis else None
             axis_size = sizes.get(c.axis) if c.axis else None
-            if _is_tracer(x):
+            if is_tracer(x):
                 if traced:
                     import jax
 
@@ -121,7 +114,7 @@ def render_violation(
         what += f" ({c.axis}={axis_size}{src})"
     lines += section("constraint", [what], wrap=True)
     actual = describe_value(leaf.value)
-    if _is_tracer(leaf.value):
+    if is_tracer(leaf.value):
         actual = describe_value(arr).replace("(numpy.ndarray)", "(traced; checked at run time)")
     lines += section("actual", [actual])
     lines += section(
