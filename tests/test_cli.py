@@ -25,6 +25,15 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
+def package(tmp_path: Path, name: str, files: dict[str, str]) -> dict[str, str]:
+    """Write a package under tmp_path; the environment that puts it on the path."""
+    pkg = tmp_path / name
+    pkg.mkdir()
+    for fname, text in files.items():
+        (pkg / fname).write_text(text)
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+
+
 @pytest.fixture(scope="module")
 def bug_run():
     return run("check", "cli_pkg_bug", "--property", "shapes", "--property", "batch")
@@ -128,22 +137,21 @@ def test_console_script_is_installed():
 
 
 def test_submodule_needing_a_missing_optional_dependency_is_skipped_with_a_warning(tmp_path):
-    pkg = tmp_path / "pkg_with_extra"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "core.py").write_text(
-        "from jaxtyping import Array, Float\n\n"
-        "def double(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
-        "    return 2 * x\n"
+    env = package(
+        tmp_path,
+        "pkg_with_extra",
+        {
+            "__init__.py": "",
+            "core.py": "from jaxtyping import Array, Float\n\n"
+            "def double(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
+            "    return 2 * x\n",
+            "extra.py": "try:\n"
+            "    import shapely_nn_missing_dependency_xyz\n"
+            "except ImportError as e:\n"
+            "    raise ImportError('pkg_with_extra.extra needs the [extra] install') from e\n",
+            "broken.py": "",
+        },
     )
-    (pkg / "extra.py").write_text(
-        "try:\n"
-        "    import shapely_nn_missing_dependency_xyz\n"
-        "except ImportError as e:\n"
-        "    raise ImportError('pkg_with_extra.extra needs the [extra] install') from e\n"
-    )
-    (pkg / "broken.py").write_text("")
-    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
     r = run("check", "pkg_with_extra", "--property", "shapes", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "core.double" in r.stdout, r.stdout
@@ -153,16 +161,14 @@ def test_submodule_needing_a_missing_optional_dependency_is_skipped_with_a_warni
         "pkg_with_extra.extra needs the [extra] install)"
     ) in r.stderr
     # any other import error still stops the run: it is a bug in the package
-    (pkg / "broken.py").write_text("raise RuntimeError('boom')\n")
+    (tmp_path / "pkg_with_extra" / "broken.py").write_text("raise RuntimeError('boom')\n")
     r = run("check", "pkg_with_extra", env=env)
     assert r.returncode == 2
     assert "importing 'pkg_with_extra.broken' failed: RuntimeError: boom" in r.stderr
 
 
 def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
-    pkg = tmp_path / "plain_cls_pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text(
+    init = (
         "from jaxtyping import Array, Float\n"
         "import shapely_nn as sn\n\n"
         "sn.axis('pc_feature', 'features')\n\n\n"
@@ -173,7 +179,7 @@ def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
         "    def __call__(self, x: Float[Array, 'pc_batch pc_feature']) -> Float[Array, ' pc_batch']:\n"
         "        return x.sum(1)\n"
     )
-    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+    env = package(tmp_path, "plain_cls_pkg", {"__init__.py": init})
     r = run("axes", "plain_cls_pkg", env=env)
     assert r.returncode == 0, r.stderr
     assert "used by: Plain.__call__" in r.stdout and "pc_batch: used by Plain.__call__" in r.stdout
@@ -183,9 +189,7 @@ def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
 
 
 def test_a_malformed_annotation_is_a_failure_not_a_crash(tmp_path):
-    pkg = tmp_path / "bad_ann_pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text(
+    init = (
         "from __future__ import annotations\n"
         "from jaxtyping import Array, Float\n\n"
         "def good(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
@@ -193,7 +197,7 @@ def test_a_malformed_annotation_is_a_failure_not_a_crash(tmp_path):
         "def bad(x: Float[Array, ' n']) -> Float[Array, ' m+1']:\n"
         "    return x\n"
     )
-    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{FIXTURES}"}
+    env = package(tmp_path, "bad_ann_pkg", {"__init__.py": init})
     r = run("check", "bad_ann_pkg", "--property", "shapes", env=env)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
