@@ -13,7 +13,7 @@ from .._target import iter_modules, load_target, public_functions
 from ._check import PROPERTIES, check, checking_mode
 from ._draw import Sizes, axis_names_of, build_struct, draw_example
 from ._report import PropertyResult, Report
-from ._target import Skip, make_target
+from ._target import Skip, Target, make_target
 
 __all__ = ["discover", "dummy_args", "generate_tests", "init"]
 
@@ -77,53 +77,52 @@ def dummy_args(
     rnn(*args, **kwargs)
     ```
     """
-    args, kwargs, _ = draw_arguments(fn, sizes, _seed(key), fixed=fixed)
-    return args, kwargs
-
-
-def draw_arguments(
-    fn: Callable[..., Any],
-    sizes: Mapping[str, int] | None,
-    seed: int,
-    *,
-    fixed: Mapping[str, Any] | None = None,
-    require_arrays: bool = True,
-) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
-    """`dummy_args`, also returning the axis sizes it drew."""
+    seed = _seed(key)
     with checking_mode():
         try:
-            target = make_target(fn, require_arrays=require_arrays)
+            target = make_target(fn)
         except Skip as s:
             raise ValueError(
                 f"sn.testing.dummy_args: cannot draw arguments for {fn!r}: {s}"
             ) from None
-        names, variadics = axis_names_of(target.specs())
-        rng = np.random.default_rng(seed)
-        from ._draw import _fixed_sizes, draw_sizes
-
-        s = draw_sizes(
-            names,
-            variadics,
-            rng=rng,
-            example=0,
-            user=dict(sizes or {}),
-            avoid=_fixed_sizes(target.specs()),
-            size_one=None,
-        )
         try:
-            drawn = draw_example(
-                target,
-                example=0,
-                seed=seed,
-                sizes=Sizes(s.single, s.variadic),
-                scale=1.0,
-                broadcast_one=False,
-                fixed=fixed,
-            )
+            args, kwargs, _ = _draw_arguments(target, sizes, seed, fixed)
         except Skip as e:
             raise ValueError(f"sn.testing.dummy_args({target.name}): {e}") from None
-        args, kwargs = drawn.build()
-        return tuple(args), kwargs, {**s.single, **s.variadic}
+    return args, kwargs
+
+
+def _draw_arguments(
+    target: Target,
+    sizes: Mapping[str, int] | None,
+    seed: int,
+    fixed: Mapping[str, Any] | None,
+) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    """Arguments for `target` as `dummy_args` draws them, and the axis sizes it
+    drew; `Skip` says why an argument cannot be drawn."""
+    from ._draw import _fixed_sizes, draw_sizes
+
+    names, variadics = axis_names_of(target.specs())
+    s = draw_sizes(
+        names,
+        variadics,
+        rng=np.random.default_rng(seed),
+        example=0,
+        user=dict(sizes or {}),
+        avoid=_fixed_sizes(target.specs()),
+        size_one=None,
+    )
+    drawn = draw_example(
+        target,
+        example=0,
+        seed=seed,
+        sizes=Sizes(s.single, s.variadic),
+        scale=1.0,
+        broadcast_one=False,
+        fixed=fixed,
+    )
+    args, kwargs = drawn.build()
+    return tuple(args), kwargs, {**s.single, **s.variadic}
 
 
 def discover(target: Any) -> list[tuple[str, Any]]:
@@ -249,22 +248,18 @@ def _construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict
     sizes: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = {}
-    init_fn = cls.__init__
-    required = [
-        p.name
+    if any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         for p in sig.parameters.values()
-        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]
-    if required:
+    ):
         try:
-            args, kwargs, sizes = draw_arguments(
-                init_fn, user, seed, fixed={"self": None}, require_arrays=False
-            )
-        except ValueError as e:
-            why = str(e).split("): ", 1)[-1]  # without the "sn.testing.dummy_args(...)" prefix
-            why = why.split("; ", 1)[0]  # fixed= is for the method's own arguments
+            with checking_mode():
+                target = make_target(cls.__init__, require_arrays=False)
+                args, kwargs, sizes = _draw_arguments(target, user, seed, {"self": None})
+        except Skip as e:
+            why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
             raise Skip(f"its constructor cannot be called: {why}") from None
-        args = args[1:]
+        args = args[1:]  # the `self` placeholder
     try:
         with checking_mode():
             return cls(*args, **kwargs), sizes
