@@ -167,7 +167,7 @@ def _hint_str(hint: Any) -> str:
                 if key not in arrays:
                     arrays[key] = []
                     parts.append(key)
-                arrays[key].append(spec.annotation_str().split("[", 1)[1].split(",", 1)[0])
+                arrays[key].append(spec.array_type_name())
             else:
                 parts.append("None" if option is type(None) else _hint_str(option))
         return " | ".join(

@@ -149,13 +149,15 @@ class ArraySpec(Spec):
         out.extend(d.label() for d in self.suffix)
         return out
 
-    def annotation_str(self) -> str:
+    def array_type_name(self) -> str:
         try:
             # jax.Array's __name__ reads 'jaxlib._jax.Array'; users wrote 'Array'
-            t = self.array_type.__name__.rsplit(".", 1)[-1]
+            return self.array_type.__name__.rsplit(".", 1)[-1]
         except AttributeError:
-            t = repr(self.array_type)
-        return f"{self.dtype_name}[{t}, '{self.dim_str}']"
+            return repr(self.array_type)
+
+    def annotation_str(self) -> str:
+        return f"{self.dtype_name}[{self.array_type_name()}, '{self.dim_str}']"
 
     def array_leaves(self, path: str) -> list[tuple[str, ArraySpec]]:
         return [(path, self)]
