@@ -8,7 +8,6 @@ import importlib.util
 import sys
 import types
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +82,12 @@ def _missing_dependency(error: BaseException, package: str) -> str | None:
     return None
 
 
-def iter_modules(
-    root: types.ModuleType, on_skip: Callable[[str, str], None] | None = None
-) -> list[types.ModuleType]:
+def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
     """The module itself and, for a package, every submodule (sorted by name).
 
     A submodule that cannot be imported because an optional dependency is not
-    installed (`gpjax.xarray` without xarray) is skipped: `on_skip(name, why)`
-    is told (by default a warning); any other import error is a `TargetError`."""
+    installed (`gpjax.xarray` without xarray) is skipped with a warning; any
+    other import error is a `TargetError`."""
     import pkgutil
 
     out = [root]
@@ -111,12 +108,8 @@ def iter_modules(
                     raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
                 why = f"it needs {missing!r}, which is not installed ({type(e).__name__}: {e})"
                 skipped.append(name)
-                (on_skip or _warn_skip)(name, why)
+                warnings.warn(f"shapely_nn skips module {name}: {why}", UserWarning, stacklevel=2)
     return out
-
-
-def _warn_skip(name: str, why: str) -> None:
-    warnings.warn(f"shapely_nn skips module {name}: {why}", UserWarning, stacklevel=3)
 
 
 def public_functions(
