@@ -313,7 +313,7 @@ def bench_constraints() -> None:
 
 
 def bench_docs() -> None:
-    from shapely_nn._docs import render_target
+    from shapely_nn._render import render_module
 
     tmp = Path(tempfile.mkdtemp())
     pkg = tmp / "bench_docs_pkg"
@@ -334,11 +334,11 @@ def bench_docs() -> None:
         (pkg / f"mod{m}.py").write_text("\n".join(body))
     sys.path.insert(0, str(tmp))
     root = importlib.import_module("bench_docs_pkg")
-    from shapely_nn._target import iter_modules
+    from shapely_nn._discovery import iter_modules
 
     iter_modules(root)  # import outside the timing: docs time, not import time
     start = time.perf_counter()
-    text = render_target(root, fmt="md")
+    text = render_module(root, fmt="md")
     elapsed = time.perf_counter() - start
     n = text.count("\n### `")
     record(
@@ -401,7 +401,7 @@ def bench_generator_scaling() -> None:
         (tmp / f"{name}.py").write_text("\n".join(body))
         sys.path.insert(0, str(tmp))
         mod = importlib.import_module(name)
-        from shapely_nn.testing._api import discover, run_case
+        from shapely_nn.testing._generate import discover, run_case
 
         cases = discover(mod)
         start = time.perf_counter()

@@ -119,7 +119,7 @@ def _category(reason: str) -> str:
 def main(argv: list[str]) -> int:
     verbose = "--verbose" in argv
     packages = [a for a in argv if not a.startswith("-")] or ["interpax"]
-    from shapely_nn.testing._api import discover, run_case
+    from shapely_nn.testing._generate import discover, run_case
 
     bad = 0
     # every package is instrumented before any is imported (diffrax imports optimistix)

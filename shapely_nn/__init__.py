@@ -25,7 +25,6 @@ from ._constraints import Probability as Probability
 from ._constraints import Simplex as Simplex
 from ._constraints import Violation as Violation
 from ._decorator import shaped as shaped
-from ._docs import describe as describe
 from ._errors import AnnotationError as AnnotationError
 from ._errors import AnnotationWarning as AnnotationWarning
 from ._errors import AxisConflictError as AxisConflictError
@@ -33,6 +32,7 @@ from ._errors import ShapeError as ShapeError
 from ._errors import ShapelyError as ShapelyError
 from ._errors import ValueConstraintError as ValueConstraintError
 from ._package import check_package as check_package
+from ._render import describe as describe
 
 __all__ = [
     "KINDS",

@@ -108,7 +108,7 @@ class AxisRegistry:
         """Qualified names of the checked functions whose annotations use `name`."""
         return sorted(set(self._users.get(name, ())))
 
-    def _note_use(self, names: Iterable[str], function: str) -> None:
+    def note_use(self, names: Iterable[str], function: str) -> None:
         with self._lock:
             for name in names:
                 users = self._users.setdefault(name, [])

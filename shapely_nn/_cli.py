@@ -10,23 +10,11 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO, cast
 
+from ._discovery import TargetError, load_target
 from ._errors import AnnotationWarning
-from ._target import TargetError, load_target
 
 __all__ = ["main"]
 
-ABBREV = {
-    "shapes": "shp",
-    "dtype": "dty",
-    "jit": "jit",
-    "values": "val",
-    "batch": "bat",
-    "set": "set",
-    "causal": "cau",
-    "grad": "grd",
-    "vmap": "vmp",
-    "retrace": "rtr",
-}
 WIDTH = 80
 
 
@@ -68,8 +56,8 @@ class Progress:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .testing._api import discover, run_case
-    from .testing._check import PROPERTIES
+    from .testing._generate import discover, run_case
+    from .testing._properties import PROPERTIES, REGISTRY
 
     module = load_target(args.target)
     functions = discover(module)
@@ -110,7 +98,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elapsed = time.perf_counter() - start
 
     name_w = max(8, min(WIDTH - 1 - 5 * len(props), max(len(n) for n, _ in functions)))
-    header = ("function".ljust(name_w) + "".join(f" {ABBREV[p]:<4}" for p in props)).rstrip()
+    column = {p: REGISTRY[p].column for p in props}
+    header = ("function".ljust(name_w) + "".join(f" {column[p]:<4}" for p in props)).rstrip()
     out.write(style(header, "1") + "\n")
     cell = {"passed": ("ok", "32"), "failed": ("FAIL", "31;1"), "skipped": ("-", "2")}
     for name, report in reports:
@@ -119,7 +108,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             text, code = cell[report[p].status]
             row += " " + style(f"{text:<4}", code)
         out.write(row.rstrip() + "\n")
-    legend = ", ".join(f"{ABBREV[p]}={p}" for p in props if ABBREV[p] != p)
+    legend = ", ".join(f"{column[p]}={p}" for p in props if column[p] != p)
     out.write(
         _wrap(f"({legend}{'; ' if legend else ''}ok passed, FAIL failed, - skipped)", " ") + "\n"
     )
@@ -162,13 +151,13 @@ _CASES: dict[str, Any] = {}
 def _worker_init(target: str, path: list[str], cwd: str) -> None:
     os.chdir(cwd)
     sys.path[:] = path
-    from .testing._api import discover
+    from .testing._generate import discover
 
     _CASES.update(discover(load_target(target)))
 
 
 def _worker_run(name: str, options: dict[str, Any]) -> Any:
-    from .testing._api import run_case
+    from .testing._generate import run_case
 
     return run_case(_CASES[name], options)
 
@@ -183,45 +172,18 @@ def _wrap(text: str, indent: str) -> str:
 
 def cmd_axes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ._axes import registry
-    from ._target import iter_modules
-    from .testing._api import discover
-    from .testing._target import Skip, make_target
+    from ._docmodel import collect_module
 
-    root = load_target(args.target)
-    modules = {m.__name__ for m in iter_modules(root)}
-    used: dict[str, list[str]] = {}
-    for name, obj in discover(root):
-        fn = getattr(obj, "cls", None)
-        try:
-            if fn is not None:
-                from .testing._draw import axis_names_of, struct_spec
-
-                try:
-                    names, _ = axis_names_of([struct_spec(fn)])
-                except TypeError:  # not a NamedTuple / dataclass / equinox module
-                    names = []
-                plan_names = set(names)
-                member = getattr(fn, obj.name)
-                plan_names |= (
-                    set(make_target(member).plan.axis_names) if callable(member) else set()
-                )
-            else:
-                plan_names = set(make_target(obj).plan.axis_names)
-        except Skip:
-            continue
-        for a in plan_names:
-            used.setdefault(a, []).append(name)
-    reg = registry()
-    declared = [a for a in reg if a.declared_in in modules or a.name in used]
+    module = collect_module(load_target(args.target), args.target)
     style = Style(out)
-    if not declared and not used:
+    if not module.axes:
         out.write(f"{args.target}: no axes declared or used\n")
         return 0
     rows = []
-    for a in declared:
-        users = used.get(a.name, [])
-        size = f" size={a.size}" if a.size is not None else ""
-        rows.append((a.name, a.kind + size, a.doc or "(no description)", users))
+    for a in module.axes:
+        if a["declared"]:
+            size = f" size={a['size']}" if a["size"] is not None else ""
+            rows.append((a["name"], a["kind"] + size, a["doc"] or "(no description)", a["used_by"]))
     name_w = max(4, max(len(r[0]) for r in rows)) if rows else 4
     kind_w = max(4, max(len(r[1]) for r in rows)) if rows else 4
     out.write(style(f"{'axis'.ljust(name_w)}  {'kind'.ljust(kind_w)}  meaning", "1") + "\n")
@@ -236,20 +198,22 @@ def cmd_axes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
                 + "\n"
             )
-    undeclared = sorted(a for a in used if a not in reg)
+    undeclared = [a for a in module.axes if not a["declared"]]
     if undeclared:
+        reg = registry()
         out.write("\n" + style("used but not declared:", "33;1") + "\n")
         for a in undeclared:
-            close = reg.suggest(a)
+            close = reg.suggest(a["name"])
             hint = f" (did you mean {close!r}?)" if close else ""
-            out.write(_wrap(f"  {a}{hint}: used by {', '.join(used[a])}", "    ") + "\n")
+            line = f"  {a['name']}{hint}: used by {', '.join(a['used_by'])}"
+            out.write(_wrap(line, "    ") + "\n")
     return 0
 
 
 def cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._docs import render_target
+    from ._render import render_module
 
-    text = render_target(load_target(args.target), fmt=args.format, target_name=args.target)
+    text = render_module(load_target(args.target), fmt=args.format, name=args.target)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -282,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="functions checked in parallel worker processes (default 1; XLA already uses several cores while compiling)",
     )
-    from .testing._check import PROPERTIES
+    from .testing._properties import PROPERTIES
 
     p.add_argument(
         "--property",

@@ -1,9 +1,18 @@
 """Value constraints that ride on `typing.Annotated`: `sn.NonNegative`, `sn.Simplex("class")`...
 
-A constraint sees a concrete NumPy array and reports a `Violation` (how many
-elements or slices break it, the worst one, where) or None. The checker calls
-it on concrete arrays only; on tracers it is skipped unless traced checks are
-switched on, in which case it runs on the host through `jax.debug.callback`.
+A constraint carries all of its behaviour, so a user's own `sn.Constraint`
+takes part everywhere the built-in ones do:
+
+- `check`: on a concrete NumPy array, a `Violation` (how many elements or slices
+  break it, the worst one, where) or None. The checker calls it on concrete
+  arrays only; on tracers it is skipped unless traced checks are switched on,
+  in which case it runs on the host through `jax.debug.callback`;
+- `validate`: at decoration, whether it can be evaluated on its annotation;
+- `explain`: the sentence an error message shows for it;
+- `sample`: valid values for the test generator to draw (None: draw as usual
+  and keep what satisfies it);
+- `permuted`: how its values follow a permutation of an axis (the generator's
+  `set` property), where they refer to positions along it.
 """
 
 from __future__ import annotations
@@ -14,8 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from ._errors import AnnotationError
+
 __all__ = [
     "Constraint",
+    "DrawRequest",
     "Finite",
     "IndexInto",
     "NonNegative",
@@ -37,6 +49,25 @@ class Violation:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class DrawRequest:
+    """What the test generator asks a constraint to draw: `shape` and `dtype`,
+    where its named axis is (`axis_index`) and how long it is (`axis_size`), and
+    `normal()`, the unconstrained float draw for this argument (scaled as the
+    generator scales it), for constraints that reshape it."""
+
+    rng: np.random.Generator
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    axis_index: int | None = None
+    axis_size: int | None = None
+    normal: Callable[[], np.ndarray] | None = None
+
+    @property
+    def integer(self) -> bool:
+        return np.issubdtype(self.dtype, np.integer)
+
+
 def _index_str(idx: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(i) for i in idx) + ("," if len(idx) == 1 else "") + ")"
 
@@ -52,7 +83,10 @@ class Constraint:
     `predicate` receives a NumPy array and returns a boolean array of the same
     shape (True where a value is fine) or a single bool for the whole array.
     `badness`, optional, returns how far each value is from valid (the worst is
-    reported); without it the first offender is.
+    reported); without it the first offender is. `draw`, optional, lets the test
+    generator draw valid values: `draw(rng, shape, dtype)` returns an array of
+    that shape (rng is a `numpy.random.Generator`); without it the generator
+    draws as usual and skips the function if what it drew breaks the constraint.
     """
 
     #: the named axis the constraint refers to (Simplex, IndexInto), else None
@@ -65,6 +99,7 @@ class Constraint:
         *,
         doc: str = "",
         badness: Callable[[np.ndarray], np.ndarray] | None = None,
+        draw: Callable[[np.random.Generator, tuple[int, ...], np.dtype], Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"sn.Constraint: name must be a non-empty string, got {name!r}")
@@ -72,13 +107,41 @@ class Constraint:
             raise TypeError(
                 f"sn.Constraint({name!r}): predicate must be callable, got {predicate!r}"
             )
+        if draw is not None and not callable(draw):
+            raise TypeError(
+                f"sn.Constraint({name!r}): draw must be callable as draw(rng, shape, dtype), "
+                f"got {draw!r}"
+            )
         self.name = name
         self.predicate = predicate
         self.doc = doc or f"satisfies {name}"
         self.badness = badness
+        self.draw = draw
 
     def __repr__(self) -> str:
         return self.name
+
+    def validate(
+        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+    ) -> None:
+        """Raise `AnnotationError` (prefixed by `where`) if the constraint cannot be
+        evaluated on arrays annotated `spec` in a function binding `bound` axes."""
+
+    def explain(self, dtype: Any, axis_size: int | None, binder: str | None) -> str:
+        """What the constraint asks, as an error message's 'constraint' line."""
+        return self.doc
+
+    def sample(self, request: DrawRequest) -> np.ndarray | None:
+        """Values satisfying the constraint, or None to draw as usual."""
+        if self.draw is None:
+            return None
+        return np.asarray(self.draw(request.rng, request.shape, request.dtype))
+
+    def permuted(self, values: np.ndarray, axis: str, perm: np.ndarray) -> np.ndarray | None:
+        """The values after the positions along `axis` were permuted by `perm`, if
+        they refer to those positions (indices into it); None if a permutation
+        leaves them as they are (any elementwise constraint)."""
+        return None
 
     def check(
         self, x: np.ndarray, *, axis_index: int | None = None, axis_size: int | None = None
@@ -119,10 +182,22 @@ def _fmt_value(v: Any) -> str:
     return f"{f:.6g}"
 
 
-NonNegative = Constraint(
-    "NonNegative", lambda x: x >= 0, doc="every value >= 0", badness=lambda x: -x
-)
-Positive = Constraint("Positive", lambda x: x > 0, doc="every value > 0", badness=lambda x: -x)
+class _Magnitude(Constraint):
+    """A sign constraint: drawn as the magnitude of the usual draw, shifted."""
+
+    def __init__(self, name: str, predicate: Callable[[np.ndarray], Any], doc: str, low: int):
+        super().__init__(name, predicate, doc=doc, badness=lambda x: -x)
+        self.low = low
+
+    def sample(self, request: DrawRequest) -> np.ndarray | None:
+        if request.integer:
+            return request.rng.integers(self.low, self.low + 5, size=request.shape)
+        assert request.normal is not None
+        return np.abs(request.normal()) + 0.1 * self.low
+
+
+NonNegative = _Magnitude("NonNegative", lambda x: x >= 0, "every value >= 0", 0)
+Positive = _Magnitude("Positive", lambda x: x > 0, "every value > 0", 1)
 Finite = Constraint(
     "Finite",
     lambda x: np.isfinite(x),
@@ -134,6 +209,9 @@ Probability = Constraint(
     lambda x: (x >= 0) & (x <= 1),
     doc="every value in [0, 1]",
     badness=lambda x: np.maximum(-x, x - 1),
+    draw=lambda rng, shape, dtype: (
+        rng.integers(0, 2, size=shape) if np.issubdtype(dtype, np.integer) else rng.random(shape)
+    ),
 )
 
 
@@ -163,6 +241,25 @@ class Simplex(Constraint):
 
     def __hash__(self) -> int:
         return hash(("Simplex", self.axis))
+
+    def validate(
+        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+    ) -> None:
+        if spec.axis_index(self.axis) is None:
+            raise AnnotationError(
+                f"{where}: its annotation {spec.annotation_str()} has no axis {self.axis!r} "
+                "to sum along. Name the axis in the annotation, or constrain another axis."
+            )
+
+    def explain(self, dtype: Any, axis_size: int | None, binder: str | None) -> str:
+        return f"{self.doc} (tolerance {sum_tolerance(dtype):.1e} for {dtype})"
+
+    def sample(self, request: DrawRequest) -> np.ndarray | None:
+        if request.integer or request.axis_index is None:
+            return None
+        z = request.rng.standard_normal(request.shape)
+        e = np.exp(z - z.max(axis=request.axis_index, keepdims=True))
+        return e / e.sum(axis=request.axis_index, keepdims=True)
 
     def check(
         self, x: np.ndarray, *, axis_index: int | None = None, axis_size: int | None = None
@@ -219,6 +316,42 @@ class IndexInto(Constraint):
 
     def __hash__(self) -> int:
         return hash(("IndexInto", self.axis))
+
+    def validate(
+        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+    ) -> None:
+        axis = self.axis
+        if axis not in bound and axis not in declared:
+            raise AnnotationError(
+                f"{where}: no annotation of this function has an axis {axis!r}, and it is "
+                f"not declared with a size, so the index range is unknown. Annotate the "
+                f"array being indexed with {axis!r}, or declare sn.axis({axis!r}, size=...)."
+            )
+        if spec.dtypes is not None and not any(
+            isinstance(d, str) and d.startswith(("int", "uint", "bool")) for d in spec.dtypes
+        ):
+            raise AnnotationError(
+                f"{where}: indices must be integers, but the annotation "
+                f"{spec.annotation_str()} only allows {spec.dtype_name} dtypes"
+            )
+
+    def explain(self, dtype: Any, axis_size: int | None, binder: str | None) -> str:
+        if axis_size is None:
+            return self.doc
+        src = f", bound by {binder}" if binder else ""
+        return f"{self.doc} ({self.axis}={axis_size}{src})"
+
+    def sample(self, request: DrawRequest) -> np.ndarray | None:
+        if not request.integer:
+            return None
+        if not request.axis_size or request.axis_size <= 0:
+            raise ValueError(f"{self!r}: axis {self.axis!r} has no size to index into")
+        return request.rng.integers(0, request.axis_size, size=request.shape)
+
+    def permuted(self, values: np.ndarray, axis: str, perm: np.ndarray) -> np.ndarray | None:
+        if axis != self.axis:
+            return None
+        return np.argsort(perm)[values]  # indices follow the elements they point at
 
     def check(
         self, x: np.ndarray, *, axis_index: int | None = None, axis_size: int | None = None

@@ -18,11 +18,11 @@ from ._diagnose import Bound, collect_leaves, find_problem, run
 from ._errors import AnnotationError, AnnotationWarning, ShapeError
 from ._match import match, match_array
 from ._message import render
-from ._signature import Plan, build_plan, unchecked_plan
+from ._signature import Plan, build_plan, display_name, unchecked_plan
 from ._spec import ArraySpec, has_arrays
 from ._values import check_leaves
 
-__all__ = ["shaped"]
+__all__ = ["decorate", "shaped"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,16 +79,16 @@ def shaped(
     if fn is None:
 
         def decorator(fn: Any) -> Any:
-            out = _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+            out = decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
             return _add_doc(out) if doc else out
 
         return decorator
-    return _decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+    return decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
 
 
 def _add_doc(fn: Any) -> Any:
     """Append a plain-text "Shapes" section (for `help(fn)`) to `fn.__doc__`."""
-    from ._docs import shapes_section
+    from ._render import shapes_section
 
     target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
     section = shapes_section(target)
@@ -110,7 +110,7 @@ def _caller_locals() -> dict[str, Any] | None:
         del frame
 
 
-def _decorate(
+def decorate(
     fn: Any,
     *,
     kinds: dict[str, str] | None,
@@ -124,7 +124,7 @@ def _decorate(
     `class_scope`: whether a method's axes are shared with the fields of `self`."""
     if isinstance(fn, (staticmethod, classmethod)):
         return type(fn)(
-            _decorate(
+            decorate(
                 fn.__func__,
                 kinds=kinds,
                 check_traced=check_traced,
@@ -146,8 +146,7 @@ def _decorate(
         )
     if _config.get_mode() == _OFF:
         return fn
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    name = name.rsplit("<locals>.", 1)[-1]  # 'outer.<locals>.f' reads as 'f'
+    name = display_name(fn)
     holder: list[Plan | None] = [None]
     try:
         holder[0] = build_plan(fn, name, kinds, localns, class_scope=class_scope)
@@ -273,12 +272,6 @@ class _Who:
             _arg_leaves(self.plan, self.args, self.kwargs), _seed_bound(self.plan), None
         )
         return bound.who.get(axis)
-
-
-def plan_of(fn: Any) -> Plan | None:
-    """The compiled plan of a `@sn.shaped` function (None for anything else)."""
-    get = getattr(fn, "__shapely_nn__", None)
-    return get() if get is not None else None
 
 
 def _argvals(plan: Plan, args: tuple, kwargs: dict) -> dict[str, Any]:

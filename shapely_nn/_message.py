@@ -18,10 +18,11 @@ import textwrap
 import typing
 from typing import Any
 
+from ._annotations import is_union, spec_from_hint
 from ._axes import registry
 from ._diagnose import Finding
 from ._jaxtyping_bridge import dtype_string
-from ._spec import NAMED, ArraySpec, is_union, spec_from_hint
+from ._spec import NAMED, ArraySpec
 
 __all__ = ["describe_subject", "describe_value", "render"]
 

@@ -18,9 +18,9 @@ def _auto_shaped(obj: Any, class_scope: bool = False) -> Any:
     """What the import hook puts on each function and class of a checked package."""
     if _config.get_mode() == "off" or not inspect.isfunction(obj):
         return obj  # classes are left alone; their methods get decorated one by one
-    from ._decorator import _decorate
+    from ._decorator import decorate
 
-    wrapped = _decorate(obj, kinds=None, lenient=True, class_scope=class_scope)
+    wrapped = decorate(obj, kinds=None, lenient=True, class_scope=class_scope)
     if wrapped is obj:
         return obj
     # None: a forward reference, resolved at the first call; keep the wrapper

@@ -168,7 +168,7 @@ def pytest_collection_modifyitems(
         return
     from pathlib import Path
 
-    from shapely_nn._target import TargetError, load_target
+    from shapely_nn._discovery import TargetError, load_target
 
     for name in targets:
         try:

@@ -7,22 +7,13 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._annotations import Scope, spec_axes, spec_from_hint, struct_fields
 from ._axes import check_kind, registry
 from ._errors import AnnotationError
 from ._hints import caret_under_axis, function_hints
-from ._spec import (
-    FALLBACK_NS,
-    AnySpec,
-    ArraySpec,
-    Spec,
-    StructSpec,
-    has_arrays,
-    spec_from_hint,
-    struct_fields,
-)
-from ._values import validate_constraints
+from ._spec import AnySpec, ArraySpec, Spec, StructSpec, has_arrays
 
-__all__ = ["Param", "Plan", "build_plan", "unchecked_plan"]
+__all__ = ["Param", "Plan", "build_plan", "display_name", "plan_for", "plan_of", "unchecked_plan"]
 
 _P = inspect.Parameter
 
@@ -66,11 +57,21 @@ class Plan:
 
     def has_arrays(self) -> bool:
         """Whether any parameter or the return carries an array annotation."""
-        specs = [p.spec for p in self.all_params]
-        specs += [p.spec for p in (self.varargs, self.varkw) if p is not None]
+        return any(has_arrays(s) for s in self.specs())
+
+    def specs(self) -> list[Spec]:
+        """Every annotation of the function: parameters, *args, **kwargs, return."""
+        out = [p.spec for p in self.all_params]
+        out += [p.spec for p in (self.varargs, self.varkw) if p is not None]
         if self.ret is not None:
-            specs.append(self.ret)
-        return any(has_arrays(s) for s in specs)
+            out.append(self.ret)
+        return out
+
+    @functools.cached_property
+    def axes_used(self) -> tuple[str, ...]:
+        """The axis names the annotations use, in order of first appearance (what
+        the docs, `shapely-nn axes` and `sn.axes().used_by` report)."""
+        return tuple(spec_axes(self.specs()))
 
     def refresh_seed(self) -> None:
         reg = registry()
@@ -129,20 +130,37 @@ def build_plan(
     unless `final` (the first call), where such an annotation is left unchecked
     if it is not an array annotation, and is an `AnnotationError` if it is."""
     globalns = getattr(inspect.unwrap(fn), "__globals__", None) or {}
-    FALLBACK_NS.ns = {**globalns, **(localns or {})}
-    FALLBACK_NS.final = final
-    try:
-        target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
-        hints = function_hints(target, name, localns, final=final)
-        return _build_plan(fn, name, kinds, hints, class_scope)
-    finally:
-        FALLBACK_NS.ns = None
-        FALLBACK_NS.final = True
+    scope = Scope({**globalns, **(localns or {})}, final)
+    target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
+    hints = function_hints(target, name, localns, final=final)
+    return _build_plan(fn, name, kinds, hints, class_scope, scope)
+
+
+def display_name(fn: Any) -> str:
+    """How messages and reports name a function: its qualified name, with a
+    closure's 'outer.<locals>.' dropped ('f', not 'outer.<locals>.f')."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    return name.rsplit("<locals>.", 1)[-1]
+
+
+def plan_of(fn: Any) -> Plan | None:
+    """The compiled plan of a `@sn.shaped` function (None for anything else)."""
+    get = getattr(fn, "__shapely_nn__", None)
+    return get() if get is not None else None
+
+
+def plan_for(fn: Any) -> Plan:
+    """The plan of a `@sn.shaped` function, or one built from a plain function's
+    annotations (names that stay undefined are final)."""
+    plan = plan_of(fn)
+    if plan is not None:
+        return plan
+    return build_plan(fn, display_name(fn), None, final=True)
 
 
 def unchecked_plan(fn: Any, name: str) -> Plan:
     """A plan that checks nothing, for a function left unchecked on purpose."""
-    plan = _build_plan(fn, name, None, {}, False)
+    plan = _build_plan(fn, name, None, {}, False, Scope())
     plan.params, plan.value_params = (), ()
     plan.varargs = plan.varkw = None
     plan.unchecked = True
@@ -150,7 +168,12 @@ def unchecked_plan(fn: Any, name: str) -> Plan:
 
 
 def _build_plan(
-    fn: Any, name: str, kinds: dict[str, str] | None, hints: dict[str, Any], class_scope: bool
+    fn: Any,
+    name: str,
+    kinds: dict[str, str] | None,
+    hints: dict[str, Any],
+    class_scope: bool,
+    scope: Scope,
 ) -> Plan:
     try:
         sig = inspect.signature(fn)
@@ -166,7 +189,7 @@ def _build_plan(
     for p in sig.parameters.values():
         hint = hints.get(p.name, inspect.Parameter.empty)
         annotated = p.name in hints
-        spec = spec_from_hint(hint, where=f"{name}(), argument {p.name!r}")
+        spec = spec_from_hint(hint, where=f"{name}(), argument {p.name!r}", scope=scope)
         is_self = (
             first
             and fields_in_scope
@@ -203,7 +226,7 @@ def _build_plan(
     # a generator or coroutine returns a generator/coroutine object, not the value
     # its return annotation describes: only its arguments are checked
     if "return" in hints and not produces_later:
-        ret = spec_from_hint(hints["return"], where=f"{name}(), return")
+        ret = spec_from_hint(hints["return"], where=f"{name}(), return", scope=scope)
         if isinstance(ret, AnySpec):
             ret = None  # `-> Any`: nothing to check
     checked = tuple(p for p in all_params if p.is_self or not isinstance(p.spec, AnySpec))
@@ -236,7 +259,7 @@ def _build_plan(
     for p in all_params + [q for q in (varargs, varkw) if q is not None]:
         constrained = [(path, a) for path, a in p.spec.array_leaves(p.name) if a.constraints]
         for path, a in constrained:
-            validate_constraints(name, path, a, dim_names, declared)
+            _validate_constraints(name, path, a, dim_names, declared)
         if constrained and p.index != -3:
             value_params.append(p)
         elif constrained:
@@ -248,7 +271,7 @@ def _build_plan(
     if ret is not None:
         for path, a in ret.array_leaves("return"):
             if a.constraints:
-                validate_constraints(name, path, a, dim_names, declared)
+                _validate_constraints(name, path, a, dim_names, declared)
                 ret_values = True
     plan = Plan(
         fn=fn,
@@ -266,8 +289,16 @@ def _build_plan(
         ret_values=ret_values,
     )
     plan.refresh_seed()
-    registry()._note_use(names, name)
+    registry().note_use(plan.axes_used, name)
     return plan
+
+
+def _validate_constraints(
+    name: str, path: str, spec: ArraySpec, bound: set[str], declared: dict[str, int | None]
+) -> None:
+    """Decoration-time checks that each constraint on `spec` can be evaluated."""
+    for c in spec.constraints:
+        c.validate(f"{name}: {c!r} on {path}", spec, bound, declared)
 
 
 def _check_consistency(

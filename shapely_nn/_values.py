@@ -8,42 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from ._constraints import Constraint, IndexInto, Violation, sum_tolerance
+from ._constraints import Constraint, Violation
 from ._diagnose import Leaf, collect_leaves
-from ._errors import AnnotationError, ValueConstraintError
+from ._errors import ValueConstraintError
 from ._match import is_tracer
 from ._message import describe_subject, describe_value, section
 from ._spec import ArraySpec, Spec
 
-__all__ = ["check_leaves", "validate_constraints"]
-
-
-def validate_constraints(
-    fn_name: str, path: str, spec: ArraySpec, bound_names: set[str], declared: dict[str, int]
-) -> None:
-    """Decoration-time checks that each constraint can be evaluated."""
-    for c in spec.constraints:
-        if type(c).__name__ == "Simplex" and spec.axis_index(c.axis or "") is None:
-            raise AnnotationError(
-                f"{fn_name}: {c!r} on {path}: its annotation {spec.annotation_str()} has "
-                f"no axis {c.axis!r} to sum along. Name the axis in the annotation, "
-                "or constrain another axis."
-            )
-        if isinstance(c, IndexInto):
-            if c.axis not in bound_names and c.axis not in declared:
-                raise AnnotationError(
-                    f"{fn_name}: {c!r} on {path}: no annotation of this function has an "
-                    f"axis {c.axis!r}, and it is not declared with a size, so the index "
-                    f"range is unknown. Annotate the array being indexed with {c.axis!r}, "
-                    f"or declare sn.axis({c.axis!r}, size=...)."
-                )
-            if spec.dtypes is not None and not any(
-                isinstance(d, str) and d.startswith(("int", "uint", "bool")) for d in spec.dtypes
-            ):
-                raise AnnotationError(
-                    f"{fn_name}: {c!r} on {path}: indices must be integers, but the "
-                    f"annotation {spec.annotation_str()} only allows {spec.dtype_name} dtypes"
-                )
+__all__ = ["check_leaves"]
 
 
 def check_leaves(
@@ -105,14 +77,8 @@ def render_violation(
 ) -> str:
     subject = describe_subject(leaf.path)
     lines = [f"{fn_name}(): {subject} violates {c!r}"]
-    what = c.doc
-    if type(c).__name__ == "Simplex":
-        what += f" (tolerance {sum_tolerance(arr.dtype):.1e} for {arr.dtype})"
-    if isinstance(c, IndexInto) and axis_size is not None:
-        binder = who(c.axis) if who is not None else None
-        src = f", bound by {binder}" if binder else ""
-        what += f" ({c.axis}={axis_size}{src})"
-    lines += section("constraint", [what], wrap=True)
+    binder = who(c.axis) if who is not None and c.axis and axis_size is not None else None
+    lines += section("constraint", [c.explain(arr.dtype, axis_size, binder)], wrap=True)
     actual = describe_value(leaf.value)
     if is_tracer(leaf.value):
         actual = describe_value(arr).replace("(numpy.ndarray)", "(traced; checked at run time)")

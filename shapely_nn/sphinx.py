@@ -23,16 +23,13 @@ __all__ = ["setup"]
 
 
 def _function_rst(obj: Any) -> list[str]:
-    from ._docs import VALUES_HEADER, _rst_axis_line, _rst_table, function_doc, value_rows_rst
+    from ._docmodel import function_doc
+    from ._render import function_rst
 
     doc = function_doc(obj)
     if doc is None:
         return []
-    lines = ["", ".. rubric:: Axes", ""]
-    lines += _rst_table(value_rows_rst(doc), VALUES_HEADER)
-    if doc.axes:
-        lines += [""] + [f"- {_rst_axis_line(a, doc.kinds)}" for a in doc.axes]
-    return [*lines, ""]
+    return ["", ".. rubric:: Axes", "", *function_rst(doc, []), ""]
 
 
 def fences_to_rst(lines: list[str]) -> list[str]:
@@ -82,15 +79,16 @@ def _glossary_directive() -> Any:
         has_content = False
 
         def run(self) -> list[Any]:
-            from ._docs import GLOSSARY_HEADER, _rst_table, collect, glossary_rows
-            from ._target import TargetError, load_target
+            from ._discovery import TargetError, load_target
+            from ._docmodel import collect_module
+            from ._render import GLOSSARY_HEADER, glossary_rows, rst_table
 
             target = self.arguments[0]
             try:
-                doc = collect(load_target(target), target)
+                doc = collect_module(load_target(target), target)
             except TargetError as e:
                 raise self.error(f"shapely-axes: {e}") from None
-            text = _rst_table(glossary_rows(doc, "``"), GLOSSARY_HEADER)
+            text = rst_table(glossary_rows(doc, "``"), GLOSSARY_HEADER)
             container = nodes.container()
             self.state.nested_parse(
                 StringList(text, source=f"<shapely-axes {target}>"), self.content_offset, container

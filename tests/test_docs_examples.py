@@ -60,7 +60,7 @@ def test_quickstart_runs_and_catches_the_transposed_input(capsys, isolated_axes)
 def test_readme_main_job_lists_the_example_functions():
     """The README's table names exactly the functions `shapely-nn check
     shapely_nn.examples` checks (running it is test_examples.py's job)."""
-    from shapely_nn.testing._api import discover
+    from shapely_nn.testing._generate import discover
 
     readme = (ROOT / "README.md").read_text()
     table = readme.split("```text\nfunction ", 1)[1].split("...\n", 1)[0]
@@ -69,9 +69,9 @@ def test_readme_main_job_lists_the_example_functions():
 
 
 def test_readme_docs_output_is_real():
-    from shapely_nn._docs import render_target
+    from shapely_nn._render import render_module
     from shapely_nn.examples import mlp
 
     readme = (ROOT / "README.md").read_text()
     shown = readme.split("```text\n| value | dtype |", 1)[1].split("```", 1)[0]
-    assert "| value | dtype |" + shown in render_target(mlp, target_name="shapely_nn.examples.mlp")
+    assert "| value | dtype |" + shown in render_module(mlp, name="shapely_nn.examples.mlp")

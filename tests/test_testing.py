@@ -389,27 +389,28 @@ class _Orphan(abc.ABC):
 
 
 def test_methods_of_plain_classes_are_run_on_an_instance_built_from_the_constructor():
-    from shapely_nn.testing._api import _MethodCase, run_case
+    from shapely_nn.testing._generate import run_case
+    from shapely_nn.testing._instances import MethodCase
 
-    report = run_case(_MethodCase(_Scaler, "__call__"), {"examples": 2})
+    report = run_case(MethodCase(_Scaler, "__call__"), {"examples": 2})
     assert report.ok, str(report)
     assert report["shapes"].status == "passed" and report["vmap"].status == "passed"
     # a method an abstract class implements runs on a concrete subclass inheriting it
-    inherited = run_case(_MethodCase(_Abstract, "run"), {"examples": 1})
+    inherited = run_case(MethodCase(_Abstract, "run"), {"examples": 1})
     assert inherited["shapes"].status == "passed", str(inherited)
-    skipped = run_case(_MethodCase(_Abstract, "go"), {"examples": 1})
+    skipped = run_case(MethodCase(_Abstract, "go"), {"examples": 1})
     assert skipped.results[0].status == "skipped"
     assert skipped.results[0].reason == (
         "cannot build an instance of _Abstract to call it on: _Abstract is abstract (go) "
         "and go is one of its abstract methods; check it on one you build: "
         "sn.testing.check(instance.go)"
     )
-    orphan = run_case(_MethodCase(_Orphan, "run"), {"examples": 1})
+    orphan = run_case(MethodCase(_Orphan, "run"), {"examples": 1})
     assert orphan.results[0].reason.startswith(
         "cannot build an instance of _Orphan to call it on: _Orphan is abstract (go), "
         "and no concrete subclass inherits run"
     )
-    needs = run_case(_MethodCase(_NeedsConfig, "__call__"), {"examples": 1})
+    needs = run_case(MethodCase(_NeedsConfig, "__call__"), {"examples": 1})
     assert needs.results[0].reason == (
         "cannot build an instance of _NeedsConfig to call it on: its constructor cannot "
         "be called: argument 'config' has no annotation and no default; check it on one "

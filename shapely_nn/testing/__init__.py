@@ -1,12 +1,12 @@
 """Tests written from the annotations: `sn.testing.check`, `generate_tests`,
 `init`, `dummy_args` and `assert_loss_decreases`."""
 
-from ._api import dummy_args as dummy_args
-from ._api import generate_tests as generate_tests
-from ._api import init as init
 from ._check import PROPERTIES as PROPERTIES
 from ._check import assert_checks as assert_checks
 from ._check import check as check
+from ._generate import generate_tests as generate_tests
+from ._init import dummy_args as dummy_args
+from ._init import init as init
 from ._report import PropertyResult as PropertyResult
 from ._report import Report as Report
 from ._train import assert_loss_decreases as assert_loss_decreases

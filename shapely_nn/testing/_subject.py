@@ -1,5 +1,6 @@
-"""What the generator needs to know about a function: its plan, the kind of each
-axis (with per-function overrides), and how to call it with drawn values."""
+"""The function under test: its plan, the kind of each axis (with per-function
+overrides), a checked version to call with drawn values, and which of its
+annotations the generator draws from."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from .._annotations import is_union, spec_from_hint
 from .._axes import registry
-from .._decorator import _decorate, plan_of
-from .._signature import Plan, build_plan
+from .._decorator import decorate
+from .._signature import Plan, plan_for, plan_of
 from .._spec import (
     ArraySpec,
     FallbackSpec,
@@ -20,9 +22,9 @@ from .._spec import (
     TupleSpec,
     UnionSpec,
     has_arrays,
-    is_union,
-    spec_from_hint,
 )
+
+__all__ = ["Skip", "Subject", "as_union", "drawn_arrays", "make_subject", "union_choice"]
 
 
 class Skip(Exception):
@@ -30,7 +32,7 @@ class Skip(Exception):
 
 
 @dataclass
-class Target:
+class Subject:
     fn: Any  # what the user passed
     checked: Any  # an @sn.shaped version of it (the return check runs on every call)
     plan: Plan
@@ -42,9 +44,6 @@ class Target:
             return self.plan.kinds[axis]
         ax = registry().get(axis)
         return ax.kind if ax is not None else "plain"
-
-    def axis_names(self) -> list[str]:
-        return sorted(self.plan.axis_names)
 
     def uses_numpy(self) -> bool:
         """Whether a drawn argument is a numpy array (the transforms need jax)."""
@@ -60,7 +59,7 @@ class Target:
         return out
 
 
-def make_target(fn: Any, *, require_arrays: bool = True) -> Target:
+def make_subject(fn: Any, *, require_arrays: bool = True) -> Subject:
     """Accept a `@sn.shaped` function, a plain function with jaxtyping annotations,
     or a bound method of an instance."""
     instance = None
@@ -68,24 +67,15 @@ def make_target(fn: Any, *, require_arrays: bool = True) -> Target:
     if inspect.ismethod(fn):
         instance = fn.__self__
         func = fn.__func__
-    plan = plan_of(func)
-    if plan is None:
-        name = getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
-        name = name.rsplit("<locals>.", 1)[-1]
-        plan = build_plan(func, name, None, final=True)
-        checked = _decorate(func, kinds=None)
-    else:
-        checked = func
+    shaped = plan_of(func) is not None
+    plan = plan_for(func)
+    checked = func if shaped else decorate(func, kinds=None)
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
-    target = Target(fn, checked, plan, plan.name, instance)
-    if require_arrays and not any(has_arrays(s) for s in target.specs()):
+    subject = Subject(fn, checked, plan, plan.name, instance)
+    if require_arrays and not any(has_arrays(s) for s in subject.specs()):
         raise Skip("no jaxtyping array annotations")
-    return target
-
-
-def constraint_axes(spec: ArraySpec) -> list[str]:
-    return [c.axis for c in spec.constraints if getattr(c, "axis", None)]
+    return subject
 
 
 def as_union(spec: Spec) -> UnionSpec | None:

@@ -1,5 +1,6 @@
-"""Resolving a TARGET (module name, package name, or path to a .py file) for the
-CLI and the pytest plugin, and finding the annotated functions inside it."""
+"""What the command line names: resolving a TARGET (module name, package name,
+or path to a .py file) for the CLI and the pytest plugin, the modules inside it,
+and the annotated functions they define."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import importlib.util
 import sys
 import types
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TargetError", "iter_modules", "load_target", "public_functions"]
+__all__ = ["Found", "TargetError", "annotated_functions", "iter_modules", "load_target"]
 
 
 class TargetError(Exception):
@@ -112,15 +114,22 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
     return out
 
 
-def public_functions(
-    root: types.ModuleType, modules: list[types.ModuleType]
-) -> list[tuple[str, Any, type | None]]:
-    """(name relative to `root`, function, owning class or None) for each public
-    function defined in `modules` and each `@sn.shaped` method (or `__call__`) of
-    a class defined there, module by module, names sorted."""
+@dataclass(frozen=True)
+class Found:
+    """A function found in a module: its name relative to the root, the object,
+    and the class it is a method of (None for a module-level function)."""
+
+    name: str
+    fn: Any
+    owner: type | None = None
+
+
+def annotated_functions(root: types.ModuleType, modules: list[types.ModuleType]) -> list[Found]:
+    """Each public function defined in `modules` and each `@sn.shaped` method (or
+    `__call__`) of a class defined there, module by module, names sorted."""
     import inspect
 
-    out: list[tuple[str, Any, type | None]] = []
+    out: list[Found] = []
     for mod in modules:
         prefix = "" if mod is root else mod.__name__[len(root.__name__) + 1 :] + "."
         for name, obj in sorted(vars(mod).items()):
@@ -128,10 +137,10 @@ def public_functions(
                 continue
             if inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__"):
                 if getattr(inspect.unwrap(obj), "__module__", None) == mod.__name__:
-                    out.append((prefix + name, obj, None))
+                    out.append(Found(prefix + name, obj))
             elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
                 for mname, member in sorted(vars(obj).items()):
                     public = not mname.startswith("_") or mname == "__call__"
                     if public and hasattr(member, "__shapely_nn__"):
-                        out.append((f"{prefix}{name}.{mname}", member, obj))
+                        out.append(Found(f"{prefix}{name}.{mname}", member, obj))
     return out

@@ -1,0 +1,112 @@
+"""Tests for a whole module or package: finding its annotated functions
+(`discover`), checking one (`run_case`), and the pytest test of
+`sn.testing.generate_tests`."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+from .._discovery import annotated_functions, iter_modules, load_target
+from ._check import PROPERTIES, check
+from ._instances import MethodCase
+from ._report import PropertyResult, Report
+from ._subject import Skip, make_subject
+
+__all__ = ["discover", "generate_tests", "run_case"]
+
+
+def discover(target: Any) -> list[tuple[str, Any]]:
+    """(name, callable) for every annotated function of a module or package:
+    module-level functions defined there, and methods of its classes that are
+    decorated with `@sn.shaped` (tested on an instance built with `init`)."""
+    if isinstance(target, str):
+        target = load_target(target)
+    if not isinstance(target, types.ModuleType):
+        raise TypeError(f"expected a module, a package or its dotted name, got {target!r}")
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    for f in annotated_functions(target, iter_modules(target)):
+        if id(f.fn) in seen:
+            continue
+        if f.owner is not None:
+            seen.add(id(f.fn))
+            found.append((f.name, MethodCase(f.owner, f.name.rsplit(".", 1)[1])))
+        elif _annotated(f.fn):
+            seen.add(id(f.fn))
+            found.append((f.name, f.fn))
+    return found
+
+
+def _annotated(fn: Any) -> bool:
+    try:
+        make_subject(fn)
+    except Skip:
+        return False
+    except Exception:
+        return True  # annotations that fail to resolve: report it in the test
+    return True
+
+
+def run_case(obj: Any, options: dict[str, Any]) -> Report:
+    if isinstance(obj, MethodCase):
+        return _check_method(obj, options)
+    return check(obj, **options)
+
+
+def _check_method(case: MethodCase, options: dict[str, Any]) -> Report:
+    user = dict(options.get("sizes") or {})
+    try:
+        method, sizes = case.bound(user, options.get("seed", 0))
+    except Skip as e:
+        props = tuple(options.get("properties") or PROPERTIES)
+        reason = (
+            f"cannot build an instance of {case.cls.__qualname__} to call it on: {e}; "
+            f"check it on one you build: sn.testing.check(instance.{case.name})"
+        )
+        return Report(case.__qualname__, [PropertyResult(p, "skipped", reason) for p in props])
+    return check(method, **{**options, "sizes": sizes})
+
+
+def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:
+    """A pytest test, parametrized with one case per (function, property), for
+    every annotated function of a module or package:
+
+    ```python
+    # tests/test_model.py
+    import my_model
+    import shapely_nn as sn
+
+    test_my_model = sn.testing.generate_tests(my_model)
+    ```
+
+    Ids read `rnn[causal]`, so `pytest -k "rnn and causal"` selects one. Each
+    function is checked once (all properties together, compiled functions reused)
+    and each case reports its property: a failure shows the property's report,
+    a skip its reason.
+    """
+    import pytest
+
+    props = tuple(check_options.get("properties") or PROPERTIES)
+    functions = discover(target)
+    if not functions:
+        raise ValueError(
+            f"sn.testing.generate_tests: {target!r} has no functions with jaxtyping annotations"
+        )
+    cases = [(name, obj, p) for name, obj in functions for p in props]
+    cache: dict[str, Report] = {}
+
+    @pytest.mark.parametrize("case", cases, ids=[f"{n}[{p}]" for n, _, p in cases])
+    def test_generated(case: tuple[str, Any, str]) -> None:
+        __tracebackhide__ = True
+        name, obj, prop = case
+        if name not in cache:
+            cache[name] = run_case(obj, {**check_options, "properties": props})
+        result = cache[name][prop]
+        if result.status == "failed":
+            pytest.fail(f"{name}[{prop}]\n{result.describe()}", pytrace=False)
+        if result.status == "skipped":
+            pytest.skip(result.reason)
+
+    return test_generated

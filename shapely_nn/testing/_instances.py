@@ -1,0 +1,130 @@
+"""Methods under test: the instance to call them on, built field by field for
+a parameter structure, through its constructor for other classes, or from a
+concrete subclass for an abstract one."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._init import draw_arguments, init, struct_spec
+from ._runner import checking_mode
+from ._sizes import AxisSet
+from ._subject import Skip, make_subject
+
+__all__ = ["MethodCase", "construct", "subclasses"]
+
+
+class MethodCase:
+    """A method tested on an instance of its class: built field by field with
+    `init` for a NamedTuple / dataclass / equinox module whose fields are
+    annotated (the fields share the sizes), otherwise through its constructor
+    with arguments drawn from the constructor's annotations and defaults."""
+
+    def __init__(self, cls: type, name: str) -> None:
+        self.cls, self.name = cls, name
+        self.__qualname__ = f"{cls.__qualname__}.{name}"
+
+    def bound(self, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
+        """(the bound method, the axis sizes the instance was built with)."""
+        try:
+            spec = struct_spec(self.cls)
+        except TypeError:
+            spec = None
+        if spec is not None:
+            drawn = AxisSet.of([spec]).draw(np.random.default_rng(seed), user=dict(user))
+            try:
+                instance = init(self.cls, drawn.single, seed)
+                return getattr(instance, self.name), {**drawn.single, **user}
+            except Exception:
+                # a field init cannot fill, or a check in the class rejects drawn
+                # values: try the constructor (its reason is the one reported)
+                pass
+        if not getattr(self.cls, "__abstractmethods__", None):
+            instance, sizes = construct(self.cls, user, seed)
+            return getattr(instance, self.name), {**sizes, **user}
+        return self._on_a_concrete_subclass(user, seed)
+
+    def _on_a_concrete_subclass(
+        self, user: Mapping[str, int], seed: int
+    ) -> tuple[Any, dict[str, Any]]:
+        """A method an abstract class implements runs on an instance of a concrete
+        subclass that inherits it (the first one that can be built)."""
+        cls, name = self.cls, self.name
+        abstract = f"{cls.__qualname__} is abstract ({', '.join(sorted(cls.__abstractmethods__))})"
+        own = vars(cls)[name]
+        if getattr(own, "__isabstractmethod__", False):
+            raise Skip(f"{abstract} and {name} is one of its abstract methods")
+        heirs = [
+            sub
+            for sub in subclasses(cls)
+            if not getattr(sub, "__abstractmethods__", None)
+            and inspect.getattr_static(sub, name, None) is own
+        ]
+        reasons = []
+        for sub in heirs[:8]:
+            try:
+                instance, sizes = construct(sub, user, seed)
+            except Skip as e:
+                reasons.append(f"{sub.__qualname__}: {e}")
+                continue
+            return getattr(instance, name), {**sizes, **user}
+        if not heirs:
+            raise Skip(f"{abstract}, and no concrete subclass inherits {name}")
+        raise Skip(
+            f"{abstract}, and no concrete subclass that inherits {name} could be built "
+            f"({'; '.join(reasons[:2])})"
+        )
+
+
+def subclasses(cls: type) -> list[type]:
+    """Every subclass of `cls`, breadth first, each level sorted by module and name
+    (a stable order from run to run)."""
+    out: list[type] = []
+    level = [cls]
+    seen = {cls}
+    while level:
+        nxt = sorted(
+            {s for c in level for s in c.__subclasses__() if s not in seen},
+            key=lambda s: (s.__module__, s.__qualname__),
+        )
+        seen.update(nxt)
+        out.extend(nxt)
+        level = nxt
+    return out
+
+
+def construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
+    """An instance of `cls` from its constructor: array arguments drawn from their
+    annotations, the others from their defaults."""
+    name = cls.__qualname__
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError) as e:
+        raise Skip(f"cannot read the constructor of {name}: {e}") from None
+    sizes: dict[str, Any] = {}
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in sig.parameters.values()
+    ):
+        try:
+            with checking_mode():
+                subject = make_subject(cls.__init__, require_arrays=False)
+                args, kwargs, sizes = draw_arguments(subject, user, seed, {"self": None})
+        except Skip as e:
+            why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
+            raise Skip(f"its constructor cannot be called: {why}") from None
+        args = args[1:]  # the `self` placeholder
+    try:
+        with checking_mode():
+            return cls(*args, **kwargs), sizes
+    except Exception as e:
+        raise Skip(
+            f"{name}(...) with arguments drawn from its constructor's annotations raised "
+            f"{type(e).__name__}: {e}"
+        ) from None

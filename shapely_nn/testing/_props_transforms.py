@@ -1,0 +1,149 @@
+"""Properties under jax's transformations: `jit` (traces, checks and agrees with
+eager), `grad` (gradients exist and are finite), `vmap` (mapping over a new
+leading axis prepends it and agrees slice by slice) and `retrace` (same shapes
+do not trace again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._errors import ShapeError
+from ._compare import as_numpy, compare, fmt_diff
+from ._runner import Example, Fail, Runner, float_kind
+from ._subject import Skip
+
+__all__ = ["grad", "jit", "retrace", "vmap"]
+
+
+def _returns_non_jax(error: BaseException | None) -> bool:
+    """Whether jax.jit failed only because the output holds a non-JAX value."""
+    return isinstance(error, TypeError) and "is not a valid JAX type" in str(error)
+
+
+def jit(r: Runner, ex: Example) -> None:
+    if r.numpy:
+        raise Skip("takes numpy arrays; jax.jit traces jax arrays")
+    if ex.error is not None and ex.eager:
+        raise Skip("the function raised on the drawn inputs (see 'shapes')")
+    try:
+        r.base(ex)
+    except Skip:
+        e = ex.jit_error
+        if isinstance(e, ShapeError):
+            raise Fail(f"the shape check failed while tracing under jax.jit:\n{e}") from None
+        if _returns_non_jax(e):
+            raise Skip(
+                "returns something jax.jit cannot return (a function, an object "
+                f"that is no pytree of arrays): {str(e).splitlines()[0]}"
+            ) from None
+        raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {e}") from None
+    if not ex.eager:
+        return  # compared with eager on the first example only (see _eager)
+    eager = r.out_leaves(ex.out)
+    jitted = r.out_leaves(ex.jit_out)
+    if len(eager) != len(jitted):
+        raise Fail(f"jit returns {len(jitted)} arrays, eager {len(eager)}")
+    for (path, _, e), (_, _, j) in zip(eager, jitted):
+        d = compare(j, e)
+        if d is not None:
+            raise Fail(
+                f"{path} differs between jax.jit and eager: max |diff| {fmt_diff(d[0])} "
+                f"at index {d[1]}"
+            )
+
+
+def retrace(r: Runner, ex: Example) -> None:
+    if r.numpy:
+        raise Skip("takes numpy arrays; nothing is traced")
+    r.base(ex)
+    r.evaluate(ex, ex.alt)
+    key = tuple((tuple(x.shape), str(x.dtype)) for x in ex.drawn.leaves)
+    n = r.traces.get(key, 0)
+    if n > 1:
+        raise Fail(
+            f"jax.jit traced the function {n} times for inputs of identical shapes and dtypes"
+        )
+
+
+def grad(r: Runner, ex: Example) -> None:
+    if r.numpy:
+        raise Skip("takes numpy arrays; jax.grad needs jax arrays")
+    idx = r.float_inputs(ex)
+    if not idx:
+        raise Skip("no float inputs to differentiate with respect to")
+    base = r.base(ex)
+    if not any(float_kind(v) for _, _, v in r.out_leaves(base)):
+        raise Skip("no float outputs to differentiate")
+    if ex.grads is None and ex.drawn.fingerprint() not in r.grad_errors:
+        raise Skip("gradients are checked on the examples shaped like the first")
+    for path, _, v in r.out_leaves(base):
+        arr = as_numpy(v) if float_kind(v) else None
+        # (an object with a float .dtype, such as a linear operator, is no array)
+        if arr is not None and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise Skip(
+                f"{path} is already non-finite at the drawn inputs, so its gradient "
+                "says nothing (the inputs are probably outside the function's domain: "
+                "negative variances, an indefinite matrix); constrain them, e.g. "
+                "with sn.Positive, or pass them with fixed="
+            )
+    err = r.grad_errors.get(ex.drawn.fingerprint())
+    if err is not None:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise Fail(f"jax.grad failed: {type(err).__name__}: {first}")
+    assert ex.grads is not None
+    for i, g in zip(idx, ex.grads):
+        arr = as_numpy(g)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            path = ex.drawn.infos[i].path
+            kinds = "nan" if np.isnan(arr).any() else "inf"
+            raise Fail(
+                f"the gradient with respect to {path} has {int(bad.sum())} of "
+                f"{arr.size} entries non-finite ({kinds})"
+            )
+
+
+def vmap(r: Runner, ex: Example) -> None:
+    if r.numpy:
+        raise Skip("takes numpy arrays; jax.vmap maps jax arrays")
+    if not ex.drawn.leaves:
+        raise Skip("no array arguments to map over")
+    if ex.drawn.fingerprint() != r.first_fp:
+        # one more compile for little news: vmap runs on the examples that share
+        # the first example's shapes (the large-values one does)
+        raise Skip("vmap is checked on the examples shaped like the first")
+    base = r.base(ex)
+    alt = r.evaluate(ex, ex.alt)
+    import jax
+    import jax.numpy as jnp
+
+    drawn, checked = ex.drawn, r.subject.checked
+
+    def flat(*leaves: Any) -> Any:
+        args, kwargs = drawn.build(list(leaves))
+        return checked(*args, **kwargs)
+
+    fp = ex.drawn.fingerprint()
+    if fp not in r.vmapped:
+        r.vmapped[fp] = jax.jit(jax.vmap(flat))
+    stacked = [jnp.stack([a, b]) for a, b in zip(ex.drawn.leaves, ex.alt)]
+    try:
+        out = r.vmapped[fp](*stacked)
+    except Exception as e:
+        raise Fail(f"jax.vmap over a new leading axis failed: {type(e).__name__}: {e}") from None
+    for (path, _, o), (_, _, b), (_, _, a) in zip(
+        r.out_leaves(out), r.out_leaves(base), r.out_leaves(alt)
+    ):
+        want = (2, *np.shape(b))
+        if tuple(np.shape(o)) != want:
+            raise Fail(
+                f"{path} has shape {tuple(np.shape(o))} under vmap, expected {want} (the mapped axis prepended)"
+            )
+        for k, ref in ((0, b), (1, a)):
+            d = compare(o[k], ref)
+            if d is not None:
+                raise Fail(
+                    f"{path}: vmapped slice {k} differs from the unmapped call: max |diff| {fmt_diff(d[0])} at index {d[1]}"
+                )

@@ -1,0 +1,316 @@
+"""Running a function on drawn examples: the examples (sizes, values, an
+alternative draw of the same shapes), the eager reference run, the compiled
+runs shared by every property, and the driver that runs properties and
+collects their results into a `Report`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from .. import _config
+from .._diagnose import collect_leaves
+from .._errors import ShapeError
+from .._spec import ArraySpec
+from ._arguments import Drawn, draw_example, redraw_like
+from ._report import PropertyResult, Report
+from ._sizes import AxisSet, Sizes
+from ._subject import Skip, Subject
+
+__all__ = ["SCALE", "Example", "Fail", "Runner", "checking_mode", "float_kind", "tree_arrays"]
+
+SCALE = 1000.0  # the "large values" example multiplies inputs by this
+
+
+class Fail(Exception):
+    """A property failed on the current example; the message says what differed."""
+
+
+@contextlib.contextmanager
+def checking_mode() -> Iterator[None]:
+    """Checks must run while testing, even if the process has them off."""
+    if _config.get_mode() == "off":
+        with _config.mode("on"):
+            yield
+    else:
+        yield
+
+
+@dataclass
+class Example:
+    index: int
+    seed: int
+    drawn: Drawn
+    scale: float
+    alt: list[Any] = field(default_factory=list)  # same shapes, other values
+    out: Any = None
+    error: BaseException | None = None
+    jit_out: Any = None
+    jit_error: BaseException | None = None
+    grads: Any = None
+    eager: bool = True
+
+    @property
+    def sizes(self) -> Sizes:
+        return self.drawn.sizes
+
+    def where(self) -> str:
+        extra = f", inputs x{self.scale:g}" if self.scale != 1 else ""
+        return f"{self.sizes.describe()}{extra}"
+
+
+def float_kind(x: Any) -> bool:
+    dt = getattr(x, "dtype", None)
+    return dt is not None and (str(dt).startswith(("float", "bfloat")))
+
+
+def tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]]:
+    import jax
+
+    flat = jax.tree_util.tree_leaves(value)
+    return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
+
+
+class Check(Protocol):
+    """What `Runner.run` needs of a property: its name and how to run it on one
+    example (raising `Skip` or `Fail`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def run(self) -> Callable[[Runner, Example], None]: ...
+
+
+class Runner:
+    """Draws a function's examples once and runs properties on them, sharing the
+    eager reference run and the compiled functions (forward pass and gradients
+    compiled together per example shape) between all properties."""
+
+    def __init__(
+        self,
+        subject: Subject,
+        *,
+        sizes: Mapping[str, Any] | None,
+        seed: int,
+        examples: int,
+        fixed: Mapping[str, Any] | None,
+    ) -> None:
+        self.subject = subject
+        self.seed = seed
+        self.n_examples = examples
+        self.user_sizes = dict(sizes or {})
+        self.fixed = fixed
+        self.axes = AxisSet.of(subject.specs())
+        self.numpy = subject.uses_numpy()
+        self._examples: list[Example] | None = None
+        self._compiled: dict[Any, Any] = {}
+        self.vmapped: dict[Any, Any] = {}
+        self.first_fp: Any = None
+        self.grad_errors: dict[Any, BaseException] = {}
+        self.traces: dict[Any, int] = {}
+
+    # ------------------------------------------------------------ examples
+
+    def examples(self) -> list[Example]:
+        if self._examples is not None:
+            return self._examples
+        out = []
+        rng = np.random.default_rng(self.seed)
+        batch_axes = [n for n in self.axes.names if self.subject.kind(n) == "batch"]
+        free = [n for n in self.axes.names if n not in self.user_sizes]
+        one_candidate = (batch_axes or free or [None])[0]
+        for i in range(self.n_examples):
+            size_one = one_candidate if i == 1 else None
+            scale = SCALE if i == 2 else 1.0
+            sizes = self.axes.draw(rng, example=i, user=self.user_sizes, size_one=size_one)
+            if i == 2 and not self.axes.variadics and out:
+                # the large-values example keeps example 0's sizes, so the compiled
+                # functions are reused (it varies values, not shapes)
+                sizes = Sizes(dict(out[0].sizes.single), dict(out[0].sizes.variadic))
+            drawn = draw_example(
+                self.subject,
+                example=i,
+                seed=self.seed,
+                sizes=sizes,
+                scale=scale,
+                broadcast_one=i == 2,
+                fixed=self.fixed,
+            )
+            ex = Example(i, self.seed, drawn, scale)
+            if i == 0:
+                self.first_fp = drawn.fingerprint()
+            ex.alt = redraw_like(drawn, seed=self.seed * 7 + i, scale=scale)
+            self._eager(ex)
+            out.append(ex)
+        self._examples = out
+        return out
+
+    def _eager(self, ex: Example) -> None:
+        """The reference run. numpy functions always run eagerly; jax functions run
+        op by op on the first example only (each op compiles per shape, which is
+        slow) and compiled on the others, where the checks run while tracing."""
+        if not self.numpy and ex.index > 0:
+            try:
+                ex.out = self.base(ex)
+                ex.eager = False
+                return
+            except Skip:
+                pass  # the compiled run failed (the jit property says why): run eagerly
+        args, kwargs = ex.drawn.build()
+        try:
+            ex.out = self.subject.checked(*args, **kwargs)
+        except Exception as e:
+            ex.error = e
+        ex.eager = True
+
+    # ------------------------------------------------------------ compiled runs
+
+    def compiled(self, ex: Example) -> Callable[..., Any]:
+        """One jitted function per example, `leaves -> (outputs, gradients)`:
+        forward pass and the gradient of a random projection of the float
+        outputs with respect to the float inputs, compiled together once and
+        reused by every property (and every perturbed run) of that example."""
+        fp = ex.drawn.fingerprint()
+        fn = self._compiled.get(fp)
+        if fn is not None:
+            return fn
+        import jax
+        import jax.numpy as jnp
+
+        drawn, checked, traces = ex.drawn, self.subject.checked, self.traces
+        floats = self.float_inputs(ex)
+        out_leaves = self.out_leaves
+
+        def forward(*leaves: Any) -> Any:
+            key = tuple((tuple(x.shape), str(x.dtype)) for x in leaves)
+            traces[key] = traces.get(key, 0) + 1
+            args, kwargs = drawn.build(list(leaves))
+            return checked(*args, **kwargs)
+
+        def projected(float_leaves: Any, leaves: Any) -> Any:
+            full = list(leaves)
+            for i, f in zip(floats, float_leaves):
+                full[i] = f
+            out = forward(*full)
+            total = jnp.zeros((), jnp.float32)
+            key = jax.random.key(self.seed + 57)
+            for _, _, v in out_leaves(out):
+                if float_kind(v):
+                    key, sub = jax.random.split(key)
+                    w = jax.random.normal(sub, jnp.shape(v), jnp.float32)
+                    total = total + jnp.sum(v.astype(jnp.float32) * w)
+            return total, out
+
+        grad_fn = jax.jit(jax.value_and_grad(projected, has_aux=True))
+
+        def both(leaves: list[Any]) -> tuple[Any, Any]:
+            (_, out), grads = grad_fn([leaves[i] for i in floats], list(leaves))
+            return out, grads
+
+        forward_jit = jax.jit(forward)
+
+        def forward_only(leaves: list[Any]) -> tuple[Any, Any]:
+            return forward_jit(*leaves), None
+
+        fn = forward_only
+        # gradients come with the first example's shapes (and the large-values
+        # example, which shares them); the size-1 example compiles the forward
+        # pass alone
+        with_grad = fp == self.first_fp
+        if floats and with_grad:
+            try:
+                both(ex.drawn.leaves)
+                fn = both
+            except ShapeError:
+                raise
+            except Exception as e:  # not differentiable: the grad property reports it
+                self.grad_errors[fp] = e
+        self._compiled[fp] = fn
+        return fn
+
+    def base(self, ex: Example) -> Any:
+        """Outputs for the example, computed the way perturbed runs are (compiled,
+        for jax functions, so both sides round alike)."""
+        if self.numpy:
+            if ex.error is not None:
+                raise Skip("the function raised on the drawn inputs (see 'shapes')")
+            return ex.out
+        if ex.jit_out is None and ex.jit_error is None:
+            try:
+                ex.jit_out, ex.grads = self.compiled(ex)(ex.drawn.leaves)
+            except Exception as e:
+                ex.jit_error = e
+        if ex.jit_error is not None:
+            raise Skip("the function does not run under jax.jit (see 'jit')")
+        return ex.jit_out
+
+    def evaluate(self, ex: Example, leaves: list[Any]) -> Any:
+        if self.numpy:
+            args, kwargs = ex.drawn.build(leaves)
+            return self.subject.checked(*args, **kwargs)
+        return self.compiled(ex)(leaves)[0]
+
+    def out_leaves(self, out: Any) -> list[tuple[str, ArraySpec | None, Any]]:
+        """The output's arrays: annotated ones with their spec, and the array
+        leaves of anything else (a pytree such as a linear operator)."""
+        ret = self.subject.plan.ret
+        if ret is None:
+            return tree_arrays("return", out)
+        out_list: list[tuple[str, ArraySpec | None, Any]] = []
+        for lf in collect_leaves(ret, out, "return"):
+            if isinstance(lf.spec, ArraySpec):
+                out_list.append((lf.path, lf.spec, lf.value))
+            else:
+                out_list.extend(tree_arrays(lf.path, lf.value))
+        return out_list
+
+    # ------------------------------------------------------------ driver
+
+    def run(self, props: Sequence[Check]) -> Report:
+        """Each property, named by `name`, run by `run(runner, example)` on every
+        example: passed if it ran on one and failed on none."""
+        report = Report(self.subject.name)
+        try:
+            exs = self.examples()
+        except Skip as s:
+            for p in props:
+                report.results.append(
+                    PropertyResult(p.name, "skipped", f"inputs cannot be drawn: {s}")
+                )
+            return report
+        for p in props:
+            report.results.append(self._run_property(p, exs))
+        return report
+
+    def _run_property(self, prop: Check, exs: list[Example]) -> PropertyResult:
+        skipped: list[str] = []
+        ran = 0
+        for ex in exs:
+            try:
+                prop.run(self, ex)
+                ran += 1
+            except Skip as s:
+                skipped.append(str(s))
+            except Fail as f:
+                return PropertyResult(prop.name, "failed", str(f), ex.where(), ex.seed, ex.index)
+        if ran == 0:
+            reason = skipped[0] if skipped else "no examples"
+            return PropertyResult(prop.name, "skipped", reason)
+        return PropertyResult(prop.name, "passed")
+
+    # ------------------------------------------------------------ helpers for properties
+
+    def float_inputs(self, ex: Example) -> list[int]:
+        return [i for i, x in enumerate(ex.drawn.leaves) if float_kind(x)]
+
+    def kind_axes(self, kind: str) -> list[str]:
+        """The axes of `kind` for this function (Skip if there are none)."""
+        axes = [n for n in self.axes.names if self.subject.kind(n) == kind]
+        if not axes:
+            raise Skip(f"no axis of kind {kind!r}")
+        return axes

@@ -1,0 +1,169 @@
+"""Axis sizes for drawn examples: which axes a function's annotations use, one
+size per axis (distinct, so a transposition or a wrong-axis reduction changes a
+shape), and the shape of each annotated array under those sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._axes import registry
+from .._errors import AnnotationError
+from .._match import eval_symbolic
+from .._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec
+from ._subject import Skip, drawn_arrays
+
+__all__ = ["AxisSet", "Sizes", "shape_of"]
+
+
+@dataclass
+class Sizes:
+    single: dict[str, int]
+    variadic: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in sorted(self.single.items())]
+        parts += [f"*{k}={v}" for k, v in sorted(self.variadic.items())]
+        return " ".join(parts) or "(no named axes)"
+
+    def copy(self) -> Sizes:
+        return Sizes(dict(self.single), dict(self.variadic))
+
+    def flat(self) -> dict[str, Any]:
+        return {**self.single, **self.variadic}
+
+
+@dataclass(frozen=True)
+class AxisSet:
+    """The axes drawn for a set of annotations: named axes (including the axes
+    constraints refer to, and names used only inside symbolic axes, which are
+    drawn like sizes: '(max_degree+1)**2'), variadic names, and the fixed sizes
+    the drawn ones should avoid."""
+
+    names: tuple[str, ...]
+    variadics: tuple[str, ...]
+    avoid: frozenset[int]
+
+    @classmethod
+    def of(cls, specs: list[Spec]) -> AxisSet:
+        names: list[str] = []
+        variadics: list[str] = []
+        avoid: set[int] = set()
+        for spec in specs:
+            arrays = [a for _, a in spec.array_leaves("x")]
+            for a in arrays:
+                avoid.update(d.size for d in a.dims if d.code == FIXED and d.size is not None)
+            for a in arrays + drawn_arrays(spec):
+                for d in a.dims:
+                    if d.code == NAMED and d.name and d.name not in names:
+                        names.append(d.name)
+                if a.variadic is not None and a.variadic.name and a.variadic.name not in variadics:
+                    variadics.append(a.variadic.name)
+                for c in a.constraints:
+                    if c.axis and c.axis not in names:
+                        names.append(c.axis)
+                for n in a.symbol_names():
+                    if n not in names:
+                        names.append(n)
+        return cls(tuple(names), tuple(variadics), frozenset(avoid))
+
+    def draw(
+        self,
+        rng: np.random.Generator,
+        *,
+        example: int = 0,
+        user: Mapping[str, Any] | None = None,
+        size_one: str | None = None,
+    ) -> Sizes:
+        """A distinct size per axis, honouring `user` sizes (an int, or a list
+        cycled through by example), declared sizes and test_sizes; `size_one`
+        gets size 1 unless pinned."""
+        reg = registry()
+        single: dict[str, int] = {}
+        taken = set(self.avoid) | {1}
+        pinned: dict[str, int] = {}
+        for n in self.names:
+            ax = reg.get(n)
+            if user and n in user:
+                v = user[n]
+                pinned[n] = int(v[example % len(v)]) if isinstance(v, (list, tuple)) else int(v)
+            elif ax is not None and ax.size is not None:
+                pinned[n] = ax.size
+            elif ax is not None and ax.test_sizes:
+                pinned[n] = ax.test_sizes[example % len(ax.test_sizes)]
+        taken |= set(pinned.values())
+        pool = [s for s in range(2, 40) if s not in taken]
+        offset = int(rng.integers(0, 3))
+        pool = pool[offset:] + pool[:offset]
+        free = [n for n in self.names if n not in pinned]
+        order = list(rng.permutation(len(free))) if free else []
+        for i, k in enumerate(order):
+            single[free[k]] = pool[i % len(pool)]
+        single.update(pinned)
+        if size_one is not None and size_one in single and size_one not in pinned:
+            single[size_one] = 1
+        used = set(single.values())
+        vpool = [s for s in range(2, 40) if s not in used and s not in self.avoid]
+        variadic: dict[str, tuple[int, ...]] = {}
+        j = 0
+        for v in self.variadics:
+            if user and v in user:
+                variadic[v] = tuple(user[v])
+                continue
+            rank = example % 3
+            variadic[v] = tuple(vpool[(j + r) % len(vpool)] for r in range(rank))
+            j += rank
+        return Sizes(single, variadic)
+
+
+def shape_of(
+    spec: ArraySpec,
+    sizes: Sizes,
+    rng: np.random.Generator,
+    broadcast_one: bool,
+    argvals: dict[str, Any],
+) -> tuple[int, ...]:
+    """The shape of an array annotated `spec` under `sizes` (an axis not drawn
+    yet gets a size of its own, recorded in `sizes`); `broadcast_one` gives
+    broadcastable ('#n') axes size 1 half the time."""
+
+    def dim(d: Any) -> int:
+        if d.code == NAMED:
+            assert d.name is not None
+            if d.name not in sizes.single:
+                sizes.single[d.name] = int(rng.integers(2, 6))
+            s = sizes.single[d.name]
+            if d.broadcast and broadcast_one and rng.random() < 0.5:
+                return 1
+            return s
+        if d.code == FIXED:
+            return int(d.size)
+        if d.code == ANON:
+            return int(rng.integers(2, 5))
+        assert d.code == SYMBOLIC
+        try:
+            v = int(eval_symbolic(spec, d.expr, sizes.single, argvals))
+        except AnnotationError as e:
+            raise Skip(str(e)) from None
+        except Exception as e:
+            raise Skip(
+                f"cannot evaluate the symbolic axis {d.expr!r} from the drawn sizes: {e}"
+            ) from None
+        if v < 0:
+            raise Skip(
+                f"the symbolic axis {d.expr!r} is negative ({v}) for sizes {sizes.describe()}"
+            )
+        return v
+
+    shape = [dim(d) for d in spec.prefix]
+    if spec.variadic is not None:
+        name = spec.variadic.name
+        if name is None:
+            shape += [int(rng.integers(2, 4)) for _ in range(int(rng.integers(0, 3)))]
+        else:
+            shape += list(sizes.variadic.setdefault(name, ()))
+    shape += [dim(d) for d in spec.suffix]
+    return tuple(shape)
