@@ -263,8 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs", help="an axis glossary and per-function axis tables")
     p.add_argument("target", metavar="TARGET", help=target_help)
+    from ._render import FORMATS
+
     p.add_argument(
-        "--format", choices=["md", "rst", "json"], default="md", help="output format (default md)"
+        "--format", choices=list(FORMATS), default="md", help="output format (default md)"
     )
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"

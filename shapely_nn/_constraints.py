@@ -17,7 +17,7 @@ takes part everywhere the built-in ones do:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +122,7 @@ class Constraint:
         return self.name
 
     def validate(
-        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+        self, where: str, spec: Any, bound: set[str], declared: Mapping[str, int | None]
     ) -> None:
         """Raise `AnnotationError` (prefixed by `where`) if the constraint cannot be
         evaluated on arrays annotated `spec` in a function binding `bound` axes."""
@@ -225,25 +225,34 @@ def sum_tolerance(dtype: Any) -> float:
     return max(1e-6, eps**0.5)
 
 
-class Simplex(Constraint):
-    """Non-negative and summing to 1 along a named axis: `sn.Simplex("class")`."""
+class _AxisConstraint(Constraint):
+    """A constraint about one named axis: `Kind("axis")`, equal when kind and
+    axis are."""
 
-    def __init__(self, axis: str) -> None:
+    axis: str
+
+    def __init__(self, axis: str, doc: str) -> None:
+        kind = type(self).__name__
         if not isinstance(axis, str) or not axis.isidentifier():
-            raise TypeError(f"sn.Simplex: axis must be an axis name, got {axis!r}")
-        super().__init__(
-            f"Simplex({axis!r})", lambda x: x >= 0, doc=f"non-negative, sums to 1 along {axis!r}"
-        )
+            raise TypeError(f"sn.{kind}: axis must be an axis name, got {axis!r}")
+        super().__init__(f"{kind}({axis!r})", lambda x: x >= 0, doc=doc)
         self.axis = axis
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Simplex) and other.axis == self.axis
+        return type(other) is type(self) and other.axis == self.axis  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(("Simplex", self.axis))
+        return hash((type(self).__name__, self.axis))
+
+
+class Simplex(_AxisConstraint):
+    """Non-negative and summing to 1 along a named axis: `sn.Simplex("class")`."""
+
+    def __init__(self, axis: str) -> None:
+        super().__init__(axis, f"non-negative, sums to 1 along {axis!r}")
 
     def validate(
-        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+        self, where: str, spec: Any, bound: set[str], declared: Mapping[str, int | None]
     ) -> None:
         if spec.axis_index(self.axis) is None:
             raise AnnotationError(
@@ -298,27 +307,14 @@ class Simplex(Constraint):
         )
 
 
-class IndexInto(Constraint):
+class IndexInto(_AxisConstraint):
     """Integer values in [0, size of a named axis): `sn.IndexInto("vocab")`."""
 
     def __init__(self, axis: str) -> None:
-        if not isinstance(axis, str) or not axis.isidentifier():
-            raise TypeError(f"sn.IndexInto: axis must be an axis name, got {axis!r}")
-        super().__init__(
-            f"IndexInto({axis!r})",
-            lambda x: x >= 0,
-            doc=f"integer indices into {axis!r}: 0 <= i < {axis}",
-        )
-        self.axis = axis
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, IndexInto) and other.axis == self.axis
-
-    def __hash__(self) -> int:
-        return hash(("IndexInto", self.axis))
+        super().__init__(axis, f"integer indices into {axis!r}: 0 <= i < {axis}")
 
     def validate(
-        self, where: str, spec: Any, bound: set[str], declared: dict[str, int | None]
+        self, where: str, spec: Any, bound: set[str], declared: Mapping[str, int | None]
     ) -> None:
         axis = self.axis
         if axis not in bound and axis not in declared:

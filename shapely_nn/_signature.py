@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,9 @@ class Plan:
     value_params: tuple[Param, ...] = ()
     ret_values: bool = False
     unchecked: bool = False  # left unchecked on purpose (see unchecked_plan)
+    # the axis names the annotations use, in order of first appearance (what the
+    # docs, `shapely-nn axes` and `sn.axes().used_by` report)
+    axes_used: tuple[str, ...] = ()
 
     @functools.cached_property
     def keyword_names(self) -> frozenset[str]:
@@ -66,12 +70,6 @@ class Plan:
         if self.ret is not None:
             out.append(self.ret)
         return out
-
-    @functools.cached_property
-    def axes_used(self) -> tuple[str, ...]:
-        """The axis names the annotations use, in order of first appearance (what
-        the docs, `shapely-nn axes` and `sn.axes().used_by` report)."""
-        return tuple(spec_axes(self.specs()))
 
     def refresh_seed(self) -> None:
         reg = registry()
@@ -287,6 +285,13 @@ def _build_plan(
         axis_names=names,
         value_params=tuple(value_params),
         ret_values=ret_values,
+        axes_used=tuple(
+            spec_axes(
+                [p.spec for p in all_params]
+                + [p.spec for p in (varargs, varkw) if p is not None]
+                + ([ret] if ret is not None else [])
+            )
+        ),
     )
     plan.refresh_seed()
     registry().note_use(plan.axes_used, name)
@@ -294,7 +299,7 @@ def _build_plan(
 
 
 def _validate_constraints(
-    name: str, path: str, spec: ArraySpec, bound: set[str], declared: dict[str, int | None]
+    name: str, path: str, spec: ArraySpec, bound: set[str], declared: Mapping[str, int | None]
 ) -> None:
     """Decoration-time checks that each constraint on `spec` can be evaluated."""
     for c in spec.constraints:

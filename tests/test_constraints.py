@@ -292,3 +292,60 @@ def test_constraint_checks_do_not_modify_inputs():
     x.flags.writeable = False
     ident_nonneg(x)
     assert not x.flags.writeable
+
+
+# ------------------------------------------------------------ constraints in the generator
+
+Sorted = sn.Constraint(
+    "Sorted",
+    lambda x: bool(np.all(np.diff(x, axis=-1) >= 0)),
+    doc="non-decreasing along the last axis",
+)
+SortedDrawn = sn.Constraint(
+    "Sorted",
+    lambda x: bool(np.all(np.diff(x, axis=-1) >= 0)),
+    doc="non-decreasing along the last axis",
+    draw=lambda rng, shape, dtype: np.sort(rng.standard_normal(shape), axis=-1).astype(dtype),
+)
+
+
+def _knots_with(constraint):
+    @sn.shaped
+    def widths(t: Annotated[Float[Array, " knot"], constraint]) -> Float[Array, " knot"]:
+        return jnp.concatenate([jnp.zeros(1), jnp.diff(t)])
+
+    return widths
+
+
+def test_a_users_constraint_draws_its_own_values():
+    without = sn.testing.check(_knots_with(Sorted), examples=2, properties=["shapes"])
+    assert without["shapes"].status == "skipped"
+    assert "cannot draw values satisfying Sorted" in without["shapes"].reason
+    with_draw = sn.testing.check(_knots_with(SortedDrawn), examples=2, properties=["shapes"])
+    assert with_draw["shapes"].status == "passed", str(with_draw)
+    args, _ = sn.testing.dummy_args(_knots_with(SortedDrawn), {"knot": 7})
+    assert np.all(np.diff(np.asarray(args[0])) >= 0)
+
+
+def test_constraint_draw_must_be_callable():
+    with pytest.raises(TypeError, match=r"draw must be callable as draw\(rng, shape, dtype\)"):
+        sn.Constraint("Bad", lambda x: True, draw=3)
+
+
+def test_positive_integer_arrays_are_drawn():
+    @sn.shaped
+    def counts(n: Annotated[Int[Array, " bin"], sn.Positive]) -> Float[Array, " bin"]:
+        return 1.0 / n
+
+    args, _ = sn.testing.dummy_args(counts, {"bin": 6})
+    assert args[0].dtype == jnp.int32 and int(args[0].min()) >= 1
+
+
+def test_index_into_follows_a_permutation_of_its_axis_and_nothing_else():
+    values = np.array([2, 0, 1])
+    perm = np.array([1, 2, 0])  # new position i holds old element perm[i]
+    moved = sn.IndexInto("node").permuted(values, "node", perm)
+    # old element 2 now sits at position 1, old 0 at 2, old 1 at 0
+    assert moved.tolist() == [1, 2, 0]
+    assert sn.IndexInto("node").permuted(values, "other", perm) is None
+    assert sn.NonNegative.permuted(values, "node", perm) is None

@@ -7,7 +7,7 @@ one more compiled run with the example's own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -93,50 +93,56 @@ def _leak(
     return checked, None
 
 
-def batch(r: Runner, ex: Example) -> None:
-    axes = r.kind_axes("batch")
+def _leaks(
+    r: Runner, ex: Example, kind: str, selections: Callable[[int], list[np.ndarray]], none: str
+) -> Iterator[tuple[str, np.ndarray, tuple[str, list[int], tuple[float, tuple[int, ...]]]]]:
+    """(axis, perturbed indices, first change) for each axis of `kind` of size 2 or
+    more and each of its `selections(size)` that changes an output; Skip with
+    `none` if no output carries such an axis."""
+    axes = r.kind_axes(kind)
     base = r.base(ex)
     checked_any = False
     for axis in axes:
         n = ex.sizes.single.get(axis, 0)
         if n < 2:
             continue
-        for j in sorted({0, n - 1}):
-            checked, found = _leak(r, ex, base, axis, np.array([j]))
+        for select in selections(n):
+            checked, found = _leak(r, ex, base, axis, select)
             checked_any |= checked
             if found is not None:
-                path, _, d = found
-                raise Fail(
-                    f"{path} at index {d[1]} changed when only example {j} along "
-                    f"{axis!r} was perturbed: max |diff| {fmt_diff(d[0])}. Examples "
-                    f"along {axis!r} leak into each other (a reduction, normalisation "
-                    "or reshape across the batch?)"
-                )
+                yield axis, select, found
     if not checked_any:
-        raise Skip("no output carries a batch-kind axis (or it has size 1 here)")
+        raise Skip(none)
+
+
+def _first_and_last(n: int) -> list[np.ndarray]:
+    return [np.array([j]) for j in sorted({0, n - 1})]
+
+
+def _after_middle(n: int) -> list[np.ndarray]:
+    return [np.arange((n - 1) // 2 + 1, n)]
+
+
+def batch(r: Runner, ex: Example) -> None:
+    none = "no output carries a batch-kind axis (or it has size 1 here)"
+    for axis, select, (path, _, d) in _leaks(r, ex, "batch", _first_and_last, none):
+        raise Fail(
+            f"{path} at index {d[1]} changed when only example {int(select[0])} along "
+            f"{axis!r} was perturbed: max |diff| {fmt_diff(d[0])}. Examples "
+            f"along {axis!r} leak into each other (a reduction, normalisation "
+            "or reshape across the batch?)"
+        )
 
 
 def causal(r: Runner, ex: Example) -> None:
-    axes = r.kind_axes("causal")
-    base = r.base(ex)
-    checked_any = False
-    for axis in axes:
-        n = ex.sizes.single.get(axis, 0)
-        if n < 2:
-            continue
-        t = (n - 1) // 2
-        checked, found = _leak(r, ex, base, axis, np.arange(t + 1, n))
-        checked_any |= checked
-        if found is not None:
-            path, pos, d = found
-            step = d[1][pos[0]] if d[1] else "?"
-            raise Fail(
-                f"{path} at {axis} step {step} (index {d[1]}) changed when only steps "
-                f"> {t} were perturbed: max |diff| {fmt_diff(d[0])}. The output looks "
-                "ahead (a missing or off-by-one causal mask?)"
-            )
-    if not checked_any:
-        raise Skip("no output carries a causal-kind axis")
+    none = "no output carries a causal-kind axis"
+    for axis, select, (path, pos, d) in _leaks(r, ex, "causal", _after_middle, none):
+        step = d[1][pos[0]] if d[1] else "?"
+        raise Fail(
+            f"{path} at {axis} step {step} (index {d[1]}) changed when only steps "
+            f"> {int(select[0]) - 1} were perturbed: max |diff| {fmt_diff(d[0])}. The output "
+            "looks ahead (a missing or off-by-one causal mask?)"
+        )
 
 
 def _permuter(axis: str, perm: np.ndarray) -> Change:
