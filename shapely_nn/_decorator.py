@@ -16,7 +16,7 @@ from . import _jaxtyping_bridge as jb
 from ._axes import registry
 from ._diagnose import Bound, collect_leaves, find_problem, run
 from ._errors import AnnotationError, AnnotationWarning, ShapeError
-from ._match import match, match_array
+from ._match import FREE, match, match_array
 from ._message import render
 from ._signature import Plan, build_plan, display_name, unchecked_plan
 from ._spec import ArraySpec, has_arrays
@@ -118,10 +118,17 @@ def decorate(
     localns: dict[str, Any] | None = None,
     lenient: bool = False,
     class_scope: bool = True,
+    free_symbols: bool = False,
+    free_values: dict[str, int] | None = None,
 ) -> Any:
     """`lenient` (sn.check_package): an annotation that cannot be used leaves the
-    function unchecked with an `AnnotationWarning` instead of raising.
+    function unchecked with an `AnnotationWarning` instead of raising, and a
+    symbolic axis using a name nothing binds is left unchecked.
+    `free_symbols` (the test generator) allows such axes too, and `free_values`
+    gives those names values, so the axes are checked after all (the generator
+    draws them like axis sizes).
     `class_scope`: whether a method's axes are shared with the fields of `self`."""
+    free_symbols = free_symbols or lenient
     if isinstance(fn, (staticmethod, classmethod)):
         return type(fn)(
             decorate(
@@ -131,6 +138,8 @@ def decorate(
                 localns=localns,
                 lenient=lenient,
                 class_scope=class_scope,
+                free_symbols=free_symbols,
+                free_values=free_values,
             )
         )
     if getattr(fn, "__shapely_nn_auto__", False):
@@ -149,7 +158,9 @@ def decorate(
     name = display_name(fn)
     holder: list[Plan | None] = [None]
     try:
-        holder[0] = build_plan(fn, name, kinds, localns, class_scope=class_scope)
+        holder[0] = build_plan(
+            fn, name, kinds, localns, class_scope=class_scope, free_symbols=free_symbols
+        )
     except NameError:
         # a forward reference not defined yet (a class defined later in the module):
         # resolve at the first call instead
@@ -164,7 +175,15 @@ def decorate(
         plan = holder[0]
         if plan is None:
             try:
-                plan = build_plan(fn, name, kinds, localns, final=True, class_scope=class_scope)
+                plan = build_plan(
+                    fn,
+                    name,
+                    kinds,
+                    localns,
+                    final=True,
+                    class_scope=class_scope,
+                    free_symbols=free_symbols,
+                )
             except AnnotationError as e:
                 if not lenient:
                     raise
@@ -180,7 +199,7 @@ def decorate(
             plan.refresh_seed()
         single = plan.seed.copy() if plan.seed else {}
         variadic: dict[str, Any] = {}
-        argvals = _argvals(plan, args, kwargs) if plan.needs_argvals else None
+        argvals = _argvals(plan, args, kwargs, free_values) if plan.needs_argvals else None
         nargs = len(args)
         for p in plan.params:
             i = p.index
@@ -274,8 +293,15 @@ class _Who:
         return bound.who.get(axis)
 
 
-def _argvals(plan: Plan, args: tuple, kwargs: dict) -> dict[str, Any]:
-    return {p.name: v for p, v in plan.arguments(args, kwargs)}
+def _argvals(
+    plan: Plan, args: tuple, kwargs: dict, free_values: dict[str, int] | None = None
+) -> dict[str, Any]:
+    values = {p.name: v for p, v in plan.arguments(args, kwargs)}
+    for n, default in plan.symbol_defaults.items():
+        values.setdefault(n, default)
+    for n in plan.free_symbols:
+        values.setdefault(n, (free_values or {}).get(n, FREE))
+    return values
 
 
 def _check_var(

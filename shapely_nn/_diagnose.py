@@ -145,7 +145,7 @@ def check_leaf(leaf: Leaf, bound: Bound, argvals: Any) -> Finding | None:
                 f = Finding(leaf, "symbolic", before, dim=pos)
                 f.detail = str(e)
                 return f
-            if want != s:
+            if want is not None and want != s:
                 f = Finding(leaf, "symbolic", before, dim=pos)
                 f.detail = (
                     f"{where} is {s}, but {d.expr} = {want}{_sym_sources(spec, d.expr, bound)}"

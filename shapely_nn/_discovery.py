@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._errors import ShapelyError
+
 __all__ = ["Found", "TargetError", "annotated_functions", "iter_modules", "load_target"]
 
 
@@ -88,8 +90,9 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
     """The module itself and, for a package, every submodule (sorted by name).
 
     A submodule that cannot be imported because an optional dependency is not
-    installed (`gpjax.xarray` without xarray) is skipped with a warning; any
-    other import error is a `TargetError`."""
+    installed (`gpjax.xarray` without xarray), or whose import a shapely_nn check
+    refused (a module-level call under `sn.check_package`), is skipped with a
+    warning; any other import error is a `TargetError`."""
     import pkgutil
 
     out = [root]
@@ -106,9 +109,15 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
                 out.append(importlib.import_module(name))
             except Exception as e:
                 missing = _missing_dependency(e, package)
-                if missing is None:
+                if isinstance(e, ShapelyError):
+                    # a module-level call that shapely_nn's checks refused (under
+                    # sn.check_package): a finding to report, not a reason to stop
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                    why = f"importing it raised {type(e).__name__}: {first}"
+                elif missing is None:
                     raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
-                why = f"it needs {missing!r}, which is not installed ({type(e).__name__}: {e})"
+                else:
+                    why = f"it needs {missing!r}, which is not installed ({type(e).__name__}: {e})"
                 skipped.append(name)
                 warnings.warn(f"shapely_nn skips module {name}: {why}", UserWarning, stacklevel=2)
     return out
@@ -116,31 +125,84 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
 
 @dataclass(frozen=True)
 class Found:
-    """A function found in a module: its name relative to the root, the object,
-    and the class it is a method of (None for a module-level function)."""
+    """A function found in a module: its name relative to the root, the object to
+    call (a function, or whatever wraps it: `jax.jit`, `equinox.filter_jit`, a
+    `functools.wraps` decorator), and for a method the class and how it is bound
+    ("method", "static" or "class")."""
 
     name: str
     fn: Any
     owner: type | None = None
+    binding: str = "function"
 
 
-def annotated_functions(root: types.ModuleType, modules: list[types.ModuleType]) -> list[Found]:
-    """Each public function defined in `modules` and each `@sn.shaped` method (or
-    `__call__`) of a class defined there, module by module, names sorted."""
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _defined_in(obj: Any, module: str) -> Any:
+    """The function `obj` wraps (jit, filter_jit, wraps-decorators unwrapped), if
+    it is a function with annotations defined in `module`; else None."""
     import inspect
 
-    out: list[Found] = []
+    try:
+        inner = inspect.unwrap(obj)
+    except ValueError:  # a cycle of __wrapped__
+        return None
+    if not inspect.isfunction(inner) or inner.__module__ != module:
+        return None
+    annotations = getattr(inner, "__annotations__", None) or {}
+    return inner if annotations else None
+
+
+def annotated_functions(
+    root: types.ModuleType, modules: list[types.ModuleType], *, private: bool = True
+) -> list[Found]:
+    """Every function with annotations defined in `modules`, whatever wraps it,
+    and every method with annotations (plain, static, class; `__call__`
+    included) of the classes defined there, module by module, names sorted.
+    Names starting with '_' are included unless `private` is false; other dunder
+    methods (`__init__`) never are. A function bound to several names is listed
+    once, under its own name where that is one of them."""
+    import inspect
+
+    out: list[Found | None] = []
+    seen: dict[int, int] = {}  # id of the inner function -> its index in out
+
+    def add(found: Found, inner: Any) -> None:
+        i = seen.get(id(inner))
+        if i is not None and found.name.rsplit(".", 1)[-1] == inner.__name__:
+            out[i] = None  # an alias came first: the function's own name wins
+            i = None
+        if i is None:
+            seen[id(inner)] = len(out)
+            out.append(found)
+
     for mod in modules:
         prefix = "" if mod is root else mod.__name__[len(root.__name__) + 1 :] + "."
         for name, obj in sorted(vars(mod).items()):
-            if name.startswith("_"):
+            if _is_dunder(name) or (name.startswith("_") and not private):
                 continue
-            if inspect.isfunction(obj) or hasattr(obj, "__shapely_nn__"):
-                if getattr(inspect.unwrap(obj), "__module__", None) == mod.__name__:
-                    out.append(Found(prefix + name, obj))
-            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
+            if inspect.isclass(obj):
+                if obj.__module__ != mod.__name__:
+                    continue
                 for mname, member in sorted(vars(obj).items()):
-                    public = not mname.startswith("_") or mname == "__call__"
-                    if public and hasattr(member, "__shapely_nn__"):
-                        out.append(Found(f"{prefix}{name}.{mname}", member, obj))
-    return out
+                    if mname != "__call__" and (
+                        _is_dunder(mname) or (mname.startswith("_") and not private)
+                    ):
+                        continue
+                    binding = "method"
+                    if isinstance(member, staticmethod):
+                        binding, member = "static", member.__func__
+                    elif isinstance(member, classmethod):
+                        binding, member = "class", member.__func__
+                    elif not callable(member):
+                        continue
+                    inner = _defined_in(member, mod.__name__)
+                    if inner is not None:
+                        add(Found(f"{prefix}{name}.{mname}", member, obj, binding), inner)
+            elif callable(obj):
+                inner = _defined_in(obj, mod.__name__)
+                if inner is not None:
+                    add(Found(prefix + name, obj), inner)
+    return [f for f in out if f is not None]

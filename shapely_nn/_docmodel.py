@@ -166,8 +166,9 @@ def collect_module(root: types.ModuleType, name: str) -> ModuleDoc:
     modules = iter_modules(root)
     names = {m.__name__ for m in modules}
     functions: list[FunctionDoc] = []
-    for found in annotated_functions(root, modules):
-        d = function_doc(found.fn, found.name, found.owner)
+    for found in annotated_functions(root, modules, private=False):
+        owner = found.owner if found.binding == "method" else None
+        d = function_doc(found.fn, found.name, owner)
         if d is not None:
             functions.append(d)
     functions.sort(key=lambda d: d.name)

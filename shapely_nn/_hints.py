@@ -186,6 +186,14 @@ def _resolve(
             hints[key] = _eval_one(value, globalns, localns)
         except NameError as e:
             undefined[key] = e
+        except AttributeError as e:
+            if "partially initialized module" not in str(e):
+                raise _malformed(name, _subject(key, owner_of[key]), value, e) from e
+            # `kernels.Kernel` while `kernels` is still being imported (a circular
+            # import): defined later, like an undefined name
+            if not final:
+                raise NameError(str(e)) from e
+            raise _malformed(name, _subject(key, owner_of[key]), value, e) from e
         except Exception as e:
             raise _malformed(name, _subject(key, owner_of[key]), value, e) from e
     if undefined and not final:
@@ -195,6 +203,16 @@ def _resolve(
         if isinstance(evaluated, NameError):
             text = _text(raw[key])
             globalns, localns = scopes[key]
+            undefined_name = getattr(evaluated, "name", None)
+            missing = _uninstalled_import(globalns, undefined_name) if undefined_name else None
+            if missing is not None:
+                # `Float[torch.Tensor, "n"]` where the optional backend is absent
+                err = AnnotationError(
+                    f"{name}: {_subject(key, owner_of[key])} needs {missing}, which "
+                    f"is not installed:\n    {text}"
+                )
+                err.unavailable = missing  # type: ignore[attr-defined]
+                raise err from evaluated
             raise AnnotationError(
                 f"{name}: {_subject(key, owner_of[key])} names something undefined:\n"
                 f"    {text}\n  NameError: {evaluated}{_suggest(evaluated, globalns, localns)}"
@@ -205,6 +223,45 @@ def _resolve(
 
 
 _UNCHECKED = object()
+
+
+def _uninstalled_import(globalns: dict[str, Any], name: str) -> str | None:
+    """The module that would define `name`, if the module whose globals these are
+    tries to import it (inside `try:` or `if TYPE_CHECKING:`, as code with
+    optional backends does: `import torch`, `import tensorflow as tf`) and it is
+    not installed here; else None."""
+    path = globalns.get("__file__")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    except OSError:
+        return None
+    n = re.escape(name)
+    patterns = [
+        rf"^\s*import\s+({n})\b(?!\s+as)",
+        rf"^\s*import\s+([\w.]+)\s+as\s+{n}\b",
+        rf"^\s*from\s+([\w.]+)\s+import\s+[^#\n]*\b{n}\b",
+    ]
+    for pattern in patterns:
+        m = re.search(pattern, source, re.M)
+        if m is not None:
+            module = m.group(1).split(".")[0]
+            return module if _not_installed(module) else None
+    return None
+
+
+def _not_installed(name: str) -> bool:
+    """Whether `name` is a module that cannot be imported here."""
+    import importlib.util
+
+    if name in sys.modules:
+        return False
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def _array_heads(text: str) -> set[str]:
@@ -260,7 +317,9 @@ def function_hints(
     except Exception:
         pass
     raw = dict(getattr(fn, "__annotations__", None) or {})
-    globalns = getattr(fn, "__globals__", None) or {}
+    # the names in annotations are those of the module that wrote them: a wrapper
+    # made by another decorator (with a __signature__ of its own) lives elsewhere
+    globalns = getattr(inspect.unwrap(fn), "__globals__", None) or {}
     scope = (globalns, localns or None)
     return _resolve(raw, name, dict.fromkeys(raw, scope), dict.fromkeys(raw), final)
 

@@ -37,9 +37,16 @@ Single = dict[str, int]
 VariadicMemo = dict[str, tuple[bool, tuple[int, ...]]]
 
 
+#: the value of a name no axis or argument can bind (see `Plan.free_symbols`)
+FREE = object()
+
+
 def eval_symbolic(
     spec: ArraySpec, expr: str, single: Single, argvals: dict[str, Any] | None
 ) -> Any:
+    """The size a symbolic axis stands for, or None where it uses a name with no
+    value (a free symbol, or an optional int argument passed as None): such an
+    axis is not checked."""
     code = spec.compiled.get(expr)
     try:
         if code is None:
@@ -51,7 +58,10 @@ def eval_symbolic(
             # a name no axis binds may be an int argument: "(max_degree+1)**2"
             for n in code.co_names:
                 if n not in ns and n in argvals:
-                    ns[n] = _int_argument(spec, expr, n, argvals[n])
+                    value = argvals[n]
+                    if value is None or value is FREE:
+                        return None
+                    ns[n] = _int_argument(spec, expr, n, value)
         return eval(code, ns)
     except NameError as e:
         raise AnnotationError(
@@ -102,8 +112,10 @@ def _dims(dims: tuple, shape: Any, single: Single, spec: ArraySpec, argvals: Any
         elif code == FIXED:
             if d.size != s:
                 return False
-        elif eval_symbolic(spec, d.expr, single, argvals) != s:
-            return False
+        else:
+            want = eval_symbolic(spec, d.expr, single, argvals)
+            if want is not None and want != s:
+                return False
     return True
 
 
@@ -257,14 +269,36 @@ def _traced_scalar(value: Any, hint: Any) -> bool:
     return np.dtype(value.dtype).kind in kinds if hasattr(value, "dtype") else False
 
 
+# hints beartype refused, by id (kept alive here, so an id is never reused); each
+# is warned about once
+_UNCHECKABLE: dict[int, Any] = {}
+
+
 def _bearable(is_bearable: Any, value: Any, hint: Any) -> bool:
+    if id(hint) in _UNCHECKABLE:
+        return True
     try:
         return is_bearable(value, hint)
     except AnnotationError:
         raise
-    except Exception as e:  # beartype rejects the hint itself
-        from beartype.roar import BeartypeException
+    except Exception as e:
+        from beartype.roar import BeartypeDecorHintException
 
-        if isinstance(e, BeartypeException):
-            raise AnnotationError(f"beartype cannot check the annotation {hint!r}: {e}") from e
-        raise
+        if not isinstance(e, BeartypeDecorHintException):
+            raise
+        # beartype cannot check this hint at run time (a Protocol that is not
+        # runtime_checkable, ...): leave this annotation unchecked, as type
+        # checkers are the ones to hold code to it
+        import warnings
+
+        from ._errors import AnnotationWarning
+
+        _UNCHECKABLE[id(hint)] = hint
+        first = str(e).split(". ", 1)[0].replace("Is_bearable() wrapper parameter ", "")
+        warnings.warn(
+            f"shapely_nn leaves the annotation {getattr(hint, '__qualname__', hint)!s} "
+            f"unchecked: beartype cannot check it at run time ({first})",
+            AnnotationWarning,
+            stacklevel=2,
+        )
+        return True

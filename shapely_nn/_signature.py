@@ -50,6 +50,11 @@ class Plan:
     value_params: tuple[Param, ...] = ()
     ret_values: bool = False
     unchecked: bool = False  # left unchecked on purpose (see unchecked_plan)
+    # names used only inside symbolic axes that nothing binds ('(max_degree+1)**2'
+    # with no max_degree): those axes are left unchecked (see build_plan)
+    free_symbols: frozenset[str] = frozenset()
+    # defaults of the int arguments symbolic axes use, for calls that omit them
+    symbol_defaults: dict[str, Any] = field(default_factory=dict)
     # the axis names the annotations use, in order of first appearance (what the
     # docs, `shapely-nn axes` and `sn.axes().used_by` report)
     axes_used: tuple[str, ...] = ()
@@ -123,6 +128,7 @@ def build_plan(
     *,
     final: bool = False,
     class_scope: bool = True,
+    free_symbols: bool = False,
 ) -> Plan:
     """Compile `fn`'s annotations. Raises `NameError` for a name not defined yet
     unless `final` (the first call), where such an annotation is left unchecked
@@ -131,7 +137,7 @@ def build_plan(
     scope = Scope({**globalns, **(localns or {})}, final)
     target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
     hints = function_hints(target, name, localns, final=final)
-    return _build_plan(fn, name, kinds, hints, class_scope, scope)
+    return _build_plan(fn, name, kinds, hints, class_scope, scope, free_symbols)
 
 
 def display_name(fn: Any) -> str:
@@ -153,12 +159,12 @@ def plan_for(fn: Any) -> Plan:
     plan = plan_of(fn)
     if plan is not None:
         return plan
-    return build_plan(fn, display_name(fn), None, final=True)
+    return build_plan(fn, display_name(fn), None, final=True, free_symbols=True)
 
 
 def unchecked_plan(fn: Any, name: str) -> Plan:
     """A plan that checks nothing, for a function left unchecked on purpose."""
-    plan = _build_plan(fn, name, None, {}, False, Scope())
+    plan = _build_plan(fn, name, None, {}, False, Scope(), False)
     plan.params, plan.value_params = (), ()
     plan.varargs = plan.varkw = None
     plan.unchecked = True
@@ -172,6 +178,7 @@ def _build_plan(
     hints: dict[str, Any],
     class_scope: bool,
     scope: Scope,
+    free_symbols: bool,
 ) -> Plan:
     try:
         sig = inspect.signature(fn)
@@ -242,8 +249,10 @@ def _build_plan(
     arg_symbols = {
         n for a in leaves for n in a.symbol_names() if n in param_names and n not in dim_names
     }
-    needs_argvals = bool(arg_symbols) or any("{" in (d.expr or "") for a in leaves for d in a.dims)
-    _check_consistency(name, all_params, ret, leaves, names, arg_symbols)
+    free = _check_consistency(name, all_params, ret, leaves, arg_symbols, free_symbols)
+    needs_argvals = bool(arg_symbols or free) or any(
+        "{" in (d.expr or "") for a in leaves for d in a.dims
+    )
     kinds = dict(kinds or {})
     for axis_name, kind in kinds.items():
         check_kind(kind, f"@sn.shaped(kinds=...) on {name}")
@@ -282,6 +291,12 @@ def _build_plan(
         ret=ret,
         kinds=kinds,
         needs_argvals=needs_argvals,
+        free_symbols=frozenset(free),
+        symbol_defaults={
+            n: sig.parameters[n].default
+            for n in arg_symbols
+            if sig.parameters[n].default is not inspect.Parameter.empty
+        },
         axis_names=names,
         value_params=tuple(value_params),
         ret_values=ret_values,
@@ -311,10 +326,12 @@ def _check_consistency(
     params: list[Param],
     ret: Spec | None,
     leaves: list[ArraySpec],
-    names: frozenset[str],
     arg_symbols: set[str],
-) -> None:
-    """Contradictions visible before any call."""
+    free_symbols: bool,
+) -> set[str]:
+    """Contradictions visible before any call. Returns the names symbolic axes
+    use that nothing binds, where `free_symbols` allows them (else they are an
+    AnnotationError)."""
     singles: set[str] = set()
     variadics: set[str] = set()
     for a in leaves:
@@ -331,7 +348,7 @@ def _check_consistency(
     if any(p.is_self for p in params):
         # a method: the fields of `self` bind axes too (known only at call time), so
         # an unbound symbol may be bound there; evaluated (and reported) per call
-        return
+        return set()
     arg_singles: set[str] = set(arg_symbols)
     for p in params:
         for _, a in p.spec.array_leaves(p.name):
@@ -343,22 +360,29 @@ def _check_consistency(
         if params and params[0].name == "self" and not params[0].annotated
         else ""
     )
+    free: set[str] = set()
     for p in params:
         for path, a in p.spec.array_leaves(p.name):
-            _check_symbols(name, path, a, arg_singles, note)
+            free |= _check_symbols(name, path, a, arg_singles, note, free_symbols)
     if ret is not None:
         # the return may also use axes its own parts bind: tuple[Shaped[Array, " size"],
         # Shaped[Array, " size-1"]] (lineax's tridiagonal)
         ret_leaves = ret.array_leaves("return")
         bound = arg_singles | {d.name for _, a in ret_leaves for d in a.dims if d.name}
         for path, a in ret_leaves:
-            _check_symbols(name, path, a, bound, note)
+            free |= _check_symbols(name, path, a, bound, note, free_symbols)
+    return free
 
 
-def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str], note: str = "") -> None:
+def _check_symbols(
+    name: str, path: str, a: ArraySpec, bound: set[str], note: str, free_symbols: bool
+) -> set[str]:
+    free: set[str] = set()
     for expr, names in a.symbols_by_axis().items():
         missing = [m for m in dict.fromkeys(names) if m not in bound]
-        if missing:
+        if missing and free_symbols:
+            free.update(missing)
+        elif missing:
             text = a.annotation_str()
             raise AnnotationError(
                 f"{name}: the symbolic axis {expr!r} in {path} uses "
@@ -366,3 +390,4 @@ def _check_symbols(name: str, path: str, a: ArraySpec, bound: set[str], note: st
                 f"argument nor an int argument binds, so it could never be evaluated:\n"
                 f"{caret_under_axis(text, a.dim_str, expr)}{note}"
             )
+    return free

@@ -497,13 +497,14 @@ def test_outputs_that_are_pytrees_of_arrays_are_compared_leaf_by_leaf():
 
 
 def test_unusable_annotations_fail_the_first_property_with_the_message():
-    def bad(x: Float[Array, " n"]) -> Float[Array, " m+1"]:
+    def bad(x: Float[Array, " n"]) -> Float[Array, " n+"]:
         return x
 
     report = sn.testing.check(bad, properties=["shapes", "jit"])
     assert report["shapes"].status == "failed"
     assert report["shapes"].reason.startswith(
-        "its annotations cannot be used: bad: the symbolic axis 'm+1' in return uses 'm'"
+        "its annotations cannot be used: bad(), return: the symbolic axis 'n+' is not "
+        "a valid Python expression"
     )
     assert report["jit"].status == "skipped"
     assert report["jit"].reason == "the annotations cannot be used (see 'shapes')"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from .._spec import (
 )
 from ._arrays import DTYPE_ORDER, choose_dtype, draw_key, draw_values, to_array
 from ._sizes import Sizes, shape_of
-from ._subject import Skip, Subject, as_union, union_choice
+from ._subject import Skip, Subject, as_union, drawn_arrays, union_choice
 
 __all__ = ["Builder", "Drawn", "LeafInfo", "Node", "draw_example", "redraw_like"]
 
@@ -71,6 +71,7 @@ class Drawn:
     kwargs: dict[str, Node]
     leaves: list[Any]
     infos: list[LeafInfo]
+    guessed: list[str] = field(default_factory=list)  # drawn without a shape to go by
 
     def fingerprint(self) -> tuple[Any, ...]:
         """Identifies the non-array part of the arguments (constants, structure)
@@ -131,6 +132,7 @@ class Builder:
         self.leaves: list[Any] = []
         self.infos: list[LeafInfo] = []
         self.argvals: dict[str, Any] = {}
+        self.guessed: list[str] = []  # arguments annotated without a shape
 
     def array(self, spec: ArraySpec, path: str, is_param: bool) -> Node:
         shape = shape_of(spec, self.sizes, self.rng, self.broadcast_one, self.argvals)
@@ -175,6 +177,11 @@ class Builder:
                     for i, s in enumerate(spec.items)
                 ],
             )
+        if name in self.sizes.single and _takes_int(getattr(spec, "hint", None)):
+            # an int argument named like an axis gives that axis's size ("... num",
+            # num: int); also `num: int | None = None`, and names used only inside
+            # symbolic axes ("(max_degree+1)**2", max_degree: int)
+            return Node("const", value=self.sizes.single[name])
         union = as_union(spec)
         if union is not None:
             # an array option if there is one (`Float[Array, "n"] | None = None`
@@ -194,13 +201,11 @@ class Builder:
         if name in _KEY_NAMES and _is_plain_array_hint(hint):
             # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
             return Node("const", value=draw_key((), self.key_seed))
-        if hint is int and name in self.sizes.single:
-            # an int argument named like an axis gives that axis's size ("... num", num: int)
-            return Node("const", value=self.sizes.single[name])
         bare = _bare_array_spec(hint)
         if bare is not None:
-            # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: any array
-            # will do, so a float32 vector of 3
+            # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: a guess, a
+            # float32 vector of 3 (if the function refuses it, it is not to blame)
+            self.guessed.append(f"{path}: {_hint_name(hint)}")
             return self.array(bare, path, is_param)
         if isinstance(spec, AnySpec):
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
@@ -229,6 +234,13 @@ class Builder:
 _KEY_NAMES = ("key", "rng", "prng_key", "rng_key", "prngkey")
 
 
+def _takes_int(hint: Any) -> bool:
+    """`int`, or a union with an `int` option (`int | None`)."""
+    import typing
+
+    return hint is int or int in typing.get_args(hint)
+
+
 def _is_plain_array_hint(hint: Any) -> bool:
     name = getattr(hint, "__name__", "") or ""
     return name.rsplit(".", 1)[-1] in ("Array", "PRNGKeyArray", "KeyArray")
@@ -247,7 +259,9 @@ def _bare_array_spec(hint: Any) -> ArraySpec | None:
 
 
 def _hint_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or repr(hint)
+    # jax.Array's __name__ reads 'jaxlib._jax.Array'; users wrote 'Array'
+    name = getattr(hint, "__name__", None)
+    return name.rsplit(".", 1)[-1] if name else repr(hint)
 
 
 def _struct_field_defaults(cls: type) -> list[tuple[str, Any]]:
@@ -295,7 +309,20 @@ def draw_example(
         first = False
         if is_self:
             continue
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        if p.kind is p.VAR_KEYWORD:
+            continue
+        if p.kind is p.VAR_POSITIONAL:
+            var = subject.plan.varargs
+            if p.name in fixed:
+                extra = fixed.pop(p.name)
+                args.extend(Node("const", value=v) for v in extra)
+            elif var is not None and drawn_arrays(var.spec):
+                # `*xs: Float[Array, "n"]`: two of them (more than one, so an
+                # implementation that only looks at the first is exercised)
+                args.extend(
+                    b.value(var.spec, f"{p.name}[{i}]", is_param=False, name=p.name)
+                    for i in range(2)
+                )
             continue
         plan_param = next((q for q in subject.plan.all_params if q.name == p.name), None)
         spec = plan_param.spec if plan_param is not None else AnySpec()
@@ -314,7 +341,7 @@ def draw_example(
         raise ValueError(
             f"fixed= names {sorted(fixed)}, which are not parameters of {subject.name}"
         )
-    return Drawn(b.sizes, args, kwargs, b.leaves, b.infos)
+    return Drawn(b.sizes, args, kwargs, b.leaves, b.infos, b.guessed)
 
 
 def redraw_like(drawn: Drawn, *, seed: int, scale: float) -> list[Any]:

@@ -64,6 +64,10 @@ def check(
         except Skip as s:
             return Report(name, [PropertyResult(p.name, "skipped", str(s)) for p in props])
         except AnnotationError as e:
+            missing = getattr(e, "unavailable", None)
+            if missing is not None:
+                reason = f"an annotation names {missing}, which is not installed here"
+                return Report(name, [PropertyResult(p.name, "skipped", reason) for p in props])
             # a bug in the annotations: the first property fails with the message
             # (pointing at the bad axis), the others say why they did not run
             first, rest = props[0].name, props[1:]

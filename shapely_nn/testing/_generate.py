@@ -17,35 +17,38 @@ from ._subject import Skip, make_subject
 __all__ = ["discover", "generate_tests", "run_case"]
 
 
-def discover(target: Any) -> list[tuple[str, Any]]:
-    """(name, callable) for every annotated function of a module or package:
-    module-level functions defined there, and methods of its classes that are
-    decorated with `@sn.shaped` (tested on an instance built with `init`)."""
+def discover(target: Any, *, private: bool = True) -> list[tuple[str, Any]]:
+    """(name, callable) for every function with jaxtyping annotations in a module
+    or package, whatever wraps it (`jax.jit`, `equinox.filter_jit`,
+    `functools.wraps` decorators), private ones too unless `private=False`, and
+    the annotated methods of its classes: static and class methods are called
+    on the class, the others on an instance (see `MethodCase`)."""
     if isinstance(target, str):
         target = load_target(target)
     if not isinstance(target, types.ModuleType):
         raise TypeError(f"expected a module, a package or its dotted name, got {target!r}")
     found: list[tuple[str, Any]] = []
-    seen: set[int] = set()
-    for f in annotated_functions(target, iter_modules(target)):
-        if id(f.fn) in seen:
+    for f in annotated_functions(target, iter_modules(target), private=private):
+        method = f.name.rsplit(".", 1)[-1]
+        if f.binding == "method":
+            if _annotated(f.fn):
+                found.append((f.name, MethodCase(f.owner, method)))  # type: ignore[arg-type]
             continue
-        if f.owner is not None:
-            seen.add(id(f.fn))
-            found.append((f.name, MethodCase(f.owner, f.name.rsplit(".", 1)[1])))
-        elif _annotated(f.fn):
-            seen.add(id(f.fn))
-            found.append((f.name, f.fn))
+        case = f.fn if f.owner is None else getattr(f.owner, method)
+        if _annotated(case):
+            found.append((f.name, case))
     return found
 
 
 def _annotated(fn: Any) -> bool:
+    """Whether `fn` has jaxtyping array annotations (or ones that fail to resolve,
+    which its test then reports)."""
     try:
         make_subject(fn)
     except Skip:
         return False
     except Exception:
-        return True  # annotations that fail to resolve: report it in the test
+        return True
     return True
 
 

@@ -135,7 +135,7 @@ def draw_arguments(
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
     """Arguments for `subject` as `dummy_args` draws them, and the axis sizes it
     drew; `Skip` says why an argument cannot be drawn."""
-    s = AxisSet.of(subject.specs()).draw(np.random.default_rng(seed), user=dict(sizes or {}))
+    s = AxisSet.for_subject(subject).draw(np.random.default_rng(seed), user=dict(sizes or {}))
     drawn = draw_example(
         subject,
         example=0,

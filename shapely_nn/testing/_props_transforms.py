@@ -59,8 +59,7 @@ def retrace(r: Runner, ex: Example) -> None:
         raise Skip("takes numpy arrays; nothing is traced")
     r.base(ex)
     r.evaluate(ex, ex.alt)
-    key = tuple((tuple(x.shape), str(x.dtype)) for x in ex.drawn.leaves)
-    n = r.traces.get(key, 0)
+    n = r.traces.get(ex.drawn.fingerprint(), 0)
     if n > 1:
         raise Fail(
             f"jax.jit traced the function {n} times for inputs of identical shapes and dtypes"
@@ -119,7 +118,7 @@ def vmap(r: Runner, ex: Example) -> None:
     import jax
     import jax.numpy as jnp
 
-    drawn, checked = ex.drawn, r.subject.checked
+    drawn, checked = ex.drawn, r.subject.checked_for(ex.sizes.single)
 
     def flat(*leaves: Any) -> Any:
         args, kwargs = drawn.build(list(leaves))

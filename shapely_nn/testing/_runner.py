@@ -105,7 +105,7 @@ class Runner:
         self.n_examples = examples
         self.user_sizes = dict(sizes or {})
         self.fixed = fixed
-        self.axes = AxisSet.of(subject.specs())
+        self.axes = AxisSet.for_subject(subject)
         self.numpy = subject.uses_numpy()
         self._examples: list[Example] | None = None
         self._compiled: dict[Any, Any] = {}
@@ -146,6 +146,13 @@ class Runner:
                 self.first_fp = drawn.fingerprint()
             ex.alt = redraw_like(drawn, seed=self.seed * 7 + i, scale=scale)
             self._eager(ex)
+            if ex.error is not None and drawn.guessed:
+                first = str(ex.error).strip().splitlines()[0] if str(ex.error).strip() else ""
+                raise Skip(
+                    f"{' and '.join(drawn.guessed)} has no shape in its annotation, and "
+                    f"the float32 vector drawn for it was refused ({type(ex.error).__name__}: "
+                    f"{first}); annotate its axes, or pass it with fixed="
+                )
             out.append(ex)
         self._examples = out
         return out
@@ -163,7 +170,7 @@ class Runner:
                 pass  # the compiled run failed (the jit property says why): run eagerly
         args, kwargs = ex.drawn.build()
         try:
-            ex.out = self.subject.checked(*args, **kwargs)
+            ex.out = self.subject.checked_for(ex.sizes.single)(*args, **kwargs)
         except Exception as e:
             ex.error = e
         ex.eager = True
@@ -182,13 +189,16 @@ class Runner:
         import jax
         import jax.numpy as jnp
 
-        drawn, checked, traces = ex.drawn, self.subject.checked, self.traces
+        drawn, traces = ex.drawn, self.traces
+        checked = self.subject.checked_for(ex.sizes.single)
         floats = self.float_inputs(ex)
         out_leaves = self.out_leaves
 
         def forward(*leaves: Any) -> Any:
-            key = tuple((tuple(x.shape), str(x.dtype)) for x in leaves)
-            traces[key] = traces.get(key, 0) + 1
+            # one count per compiled function: its inputs' structure, the non-array
+            # arguments (two examples that pass different ints are two programs)
+            # and the leaves' shapes and dtypes
+            traces[fp] = traces.get(fp, 0) + 1
             args, kwargs = drawn.build(list(leaves))
             return checked(*args, **kwargs)
 
@@ -252,7 +262,7 @@ class Runner:
     def evaluate(self, ex: Example, leaves: list[Any]) -> Any:
         if self.numpy:
             args, kwargs = ex.drawn.build(leaves)
-            return self.subject.checked(*args, **kwargs)
+            return self.subject.checked_for(ex.sizes.single)(*args, **kwargs)
         return self.compiled(ex)(leaves)[0]
 
     def out_leaves(self, out: Any) -> list[tuple[str, ArraySpec | None, Any]]:

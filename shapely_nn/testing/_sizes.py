@@ -14,7 +14,7 @@ from .._axes import registry
 from .._errors import AnnotationError
 from .._match import eval_symbolic
 from .._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec
-from ._subject import Skip, drawn_arrays
+from ._subject import Skip, Subject, drawn_arrays
 
 __all__ = ["AxisSet", "Sizes", "shape_of"]
 
@@ -46,6 +46,13 @@ class AxisSet:
     names: tuple[str, ...]
     variadics: tuple[str, ...]
     avoid: frozenset[int]
+
+    @classmethod
+    def for_subject(cls, subject: Subject) -> AxisSet:
+        """The axes of a function's annotations, and its static int arguments."""
+        axes = cls.of(subject.specs())
+        extra = tuple(n for n in subject.static_ints() if n not in axes.names)
+        return cls(axes.names + extra, axes.variadics, axes.avoid)
 
     @classmethod
     def of(cls, specs: list[Spec]) -> AxisSet:

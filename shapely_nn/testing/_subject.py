@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._annotations import is_union, spec_from_hint
@@ -38,6 +38,22 @@ class Subject:
     plan: Plan
     name: str
     instance: Any = None  # bound `self` for methods tested through an instance
+    _by_free: dict[tuple[tuple[str, int], ...], Any] = field(default_factory=dict, repr=False)
+
+    def checked_for(self, sizes: dict[str, int]) -> Any:
+        """The checked function, with the names only symbolic axes use bound to
+        their drawn sizes, so those axes are checked too."""
+        free = self.plan.free_symbols
+        if not free or plan_of(self.fn) is not None:
+            return self.checked
+        key = tuple(sorted((n, sizes[n]) for n in free if n in sizes))
+        if key not in self._by_free:
+            func = self.fn.__func__ if inspect.ismethod(self.fn) else self.fn
+            checked = decorate(func, kinds=None, free_symbols=True, free_values=dict(key))
+            if self.instance is not None:
+                checked = checked.__get__(self.instance, type(self.instance))
+            self._by_free[key] = checked
+        return self._by_free[key]
 
     def kind(self, axis: str) -> str:
         if axis in self.plan.kinds:
@@ -54,9 +70,58 @@ class Subject:
 
     def specs(self) -> list[Spec]:
         out = [p.spec for p in self.plan.all_params]
+        if self.plan.varargs is not None:
+            out.append(self.plan.varargs.spec)
         if self.plan.ret is not None:
             out.append(self.plan.ret)
         return out
+
+    def static_ints(self) -> list[str]:
+        """Int parameters without a default that a jit wrapper compiles for (jax.jit's
+        static arguments, equinox.filter_jit's non-array ones): they are drawn like
+        axis sizes. Names that read as an axis position (`axis`, `dim`) are not."""
+        fn = self.fn.__func__ if inspect.ismethod(self.fn) else self.fn
+        static = _static_argnames(fn)
+        if not static:
+            return []
+        out = []
+        for p in self.plan.all_params:
+            hint = getattr(p.spec, "hint", None)
+            if p.name not in static or not (hint is int or int in typing.get_args(hint)):
+                continue
+            try:
+                default = inspect.signature(fn).parameters[p.name].default
+            except (KeyError, TypeError, ValueError):
+                continue
+            if default is inspect.Parameter.empty and p.name not in _POSITION_NAMES:
+                out.append(p.name)
+        return out
+
+
+_POSITION_NAMES = frozenset({"axis", "axes", "dim", "dims", "index", "idx", "position"})
+
+
+def _static_argnames(fn: Any) -> set[str]:
+    """The parameters a jit wrapper treats as static: `jax.jit`'s static_argnames
+    and static_argnums (read from the jitted object's `_jit_info`, absent in other
+    jax versions: then none), or every parameter of an `equinox.filter_jit`
+    function (non-array arguments are static there)."""
+    info = getattr(fn, "_jit_info", None)
+    if info is not None:
+        names = set(getattr(info, "static_argnames", ()) or ())
+        nums = set(getattr(info, "static_argnums", ()) or ())
+        try:
+            params = list(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            params = []
+        names |= {params[i] for i in nums if 0 <= i < len(params)}
+        return names
+    if type(fn).__module__.startswith("equinox") and hasattr(fn, "__wrapped__"):
+        try:
+            return set(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            return set()
+    return set()
 
 
 def make_subject(fn: Any, *, require_arrays: bool = True) -> Subject:
@@ -69,7 +134,7 @@ def make_subject(fn: Any, *, require_arrays: bool = True) -> Subject:
         func = fn.__func__
     shaped = plan_of(func) is not None
     plan = plan_for(func)
-    checked = func if shaped else decorate(func, kinds=None)
+    checked = func if shaped else decorate(func, kinds=None, free_symbols=True)
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
     subject = Subject(fn, checked, plan, plan.name, instance)

@@ -1,0 +1,381 @@
+"""Code nobody wrote for shapely_nn: every annotated function is found, whatever
+wraps it, and the causes of false alarms seen on published packages stay fixed
+(each with a minimal function of our own)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import warnings
+from typing import Protocol
+
+import jax
+import jax.numpy as jnp
+import pytest
+from jaxtyping import Array, Float
+
+import shapely_nn as sn
+from shapely_nn.testing._generate import discover, run_case
+
+WRAPPED = """
+from __future__ import annotations
+
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+
+@jax.jit
+def jitted(x: Float[Array, " n"]) -> Float[Array, " n"]:
+    return 2 * x
+
+
+@functools.partial(jax.jit, static_argnames=("reps",))
+def tiled(x: Float[Array, " n"], reps: int) -> Float[Array, " n*reps"]:
+    return jnp.tile(x, reps)
+
+
+@eqx.filter_jit
+def filtered(x: Float[Array, "n m"]) -> Float[Array, "m n"]:
+    return x.T
+
+
+def logged(fn):
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return inner
+
+
+@logged
+def wrapped(x: Float[Array, " n"]) -> Float[Array, " n"]:
+    return x + 1
+
+
+def _predict(probs: Float[Array, "num states"]) -> Float[Array, " num"]:
+    return probs.sum(axis=1)
+
+
+alias = jitted  # the same function twice: listed once
+
+
+class Plain:
+    def __init__(self, scale: float = 2.0):
+        self.scale = scale
+
+    def __call__(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return self.scale * x
+
+    def _private(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+    @staticmethod
+    def static(x: Float[Array, "a b"]) -> Float[Array, " a"]:
+        return x.sum(axis=1)
+
+    @classmethod
+    def make(cls, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x
+
+
+class Layer(eqx.Module):
+    w: Float[Array, "i o"]
+
+    def __call__(self, x: Float[Array, " i"]) -> Float[Array, " o"]:
+        return x @ self.w
+
+
+def unannotated(x):
+    return x
+"""
+
+
+@pytest.fixture
+def wrapped_pkg(tmp_path, monkeypatch):
+    (tmp_path / "rc_wrapped.py").write_text(textwrap.dedent(WRAPPED))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "rc_wrapped"
+    sys.modules.pop("rc_wrapped", None)
+
+
+def test_every_annotated_function_is_found_whatever_wraps_it(wrapped_pkg):
+    names = [n for n, _ in discover(wrapped_pkg)]
+    assert names == [
+        "Layer.__call__",
+        "Plain.__call__",
+        "Plain._private",
+        "Plain.make",
+        "Plain.static",
+        "_predict",
+        "filtered",
+        "jitted",
+        "tiled",
+        "wrapped",
+    ]
+    public = [n for n, _ in discover(wrapped_pkg, private=False)]
+    assert "_predict" not in public and "Plain._private" not in public
+    assert "jitted" in public
+
+
+def test_wrapped_functions_are_checked_through_their_wrapper(wrapped_pkg):
+    cases = dict(discover(wrapped_pkg))
+    for name in ("jitted", "tiled", "filtered", "wrapped", "Plain.static", "Plain.make"):
+        report = run_case(cases[name], {"examples": 2})
+        assert report.ok and report["shapes"].status == "passed", str(report)
+    for name in ("Plain.__call__", "Layer.__call__"):
+        report = run_case(cases[name], {"examples": 2, "properties": ["shapes", "jit"]})
+        assert report.ok and report["shapes"].status == "passed", str(report)
+    # the annotation bug in the private function is found: 'num states' is two axes
+    report = run_case(cases["_predict"], {"examples": 1, "properties": ["shapes"]})
+    assert report["shapes"].status == "passed"  # consistent with its own annotation...
+    bad = run_case(cases["tiled"], {"examples": 1, "sizes": {"reps": 3}})
+    assert bad.ok
+
+
+# ---------------------------------------------------------------- false alarm 1
+
+
+def test_retrace_counts_per_program_not_per_leaf_shape():
+    # `order` is drawn per example while x keeps its pinned size: two examples with
+    # identical leaf shapes are two programs, not a re-trace
+    def features(x: Float[Array, " n"], order: int) -> Float[Array, "n order"]:
+        return jnp.outer(x, jnp.arange(order, dtype=x.dtype))
+
+    report = sn.testing.check(features, sizes={"n": 4}, properties=["shapes", "retrace"])
+    assert report["retrace"].status == "passed", str(report)
+
+
+# ---------------------------------------------------------------- false alarm 2
+
+
+def test_a_name_only_symbolic_axes_use_is_drawn_like_an_axis():
+    def harmonics(x: Float[Array, " n"]) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
+        # correct for the degree it is given: the generator cannot pass it, so the
+        # function reads it from nowhere; the drawn size exercises it
+        return jnp.zeros((x.shape[0], 4)) + x[:, None]
+
+    report = sn.testing.check(harmonics, sizes={"max_degree": 1}, properties=["shapes"])
+    assert report["shapes"].status == "passed", str(report)
+    # and the axis is checked against the drawn size
+    wrong = sn.testing.check(harmonics, sizes={"max_degree": 2}, properties=["shapes"])
+    assert wrong["shapes"].status == "failed"
+    assert "(max_degree+1)**2 = 9" in wrong["shapes"].reason
+
+
+def test_check_package_leaves_a_free_symbolic_axis_unchecked(tmp_path, monkeypatch):
+    (tmp_path / "rc_free.py").write_text(
+        "from jaxtyping import Array, Float\n"
+        "def f(x: Float[Array, ' n']) -> Float[Array, ' (d+1)**2']:\n"
+        "    return x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with sn.check_package("rc_free"):
+        import rc_free
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert rc_free.f(jnp.ones(5)).shape == (5,)  # no error, no warning
+        with pytest.raises(sn.ShapeError):
+            rc_free.f(jnp.ones((5, 2)))  # the bound axis is still checked
+    finally:
+        sys.modules.pop("rc_free", None)
+
+
+# ---------------------------------------------------------------- false alarm 3
+
+
+def test_a_symbol_named_like_an_optional_int_argument():
+    @sn.shaped
+    def pad(x: Float[Array, " n"], extra: int | None = None) -> Float[Array, " n+extra"]:
+        return x if extra is None else jnp.pad(x, (0, extra))
+
+    assert pad(jnp.ones(3)).shape == (3,)  # None: the axis is not checked
+    assert pad(jnp.ones(3), 2).shape == (5,)
+    with pytest.raises(sn.ShapeError, match=r"n\+extra = 4"):
+
+        @sn.shaped
+        def wrong(x: Float[Array, " n"], extra: int | None = None) -> Float[Array, " n+extra"]:
+            return x
+
+        wrong(jnp.ones(3), 1)
+    assert sn.testing.check(pad, properties=["shapes", "jit"]).ok
+
+
+# ---------------------------------------------------------------- false alarm 4
+
+
+class Sampler(Protocol):
+    def sample(self) -> float: ...
+
+
+def test_a_return_annotated_with_a_plain_protocol_is_left_unchecked():
+    class Impl:
+        def sample(self) -> float:
+            return 1.0
+
+    @sn.shaped
+    def make(x: Float[Array, " n"]) -> Sampler:
+        return Impl()
+
+    with pytest.warns(sn.AnnotationWarning, match="beartype cannot check it at run time"):
+        make(jnp.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make(jnp.ones(2))  # warned once
+        with pytest.raises(sn.ShapeError):
+            make(jnp.ones((2, 2)))  # the array argument is still checked
+
+
+# ---------------------------------------------------------------- false alarm 5
+
+OTHER_DECORATOR = """
+import functools
+import inspect
+
+
+def keep_signature(fn):
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    inner.__signature__ = inspect.signature(fn, eval_str=False)
+    return inner
+"""
+
+USER_MODULE = """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jaxtyping import Array, Float
+
+from rc_deco import keep_signature
+
+if TYPE_CHECKING:
+    from somewhere import Config
+
+
+@keep_signature
+def scale(x: Float[Array, " n"], config: Config | None = None) -> Float[Array, " n"]:
+    return 2 * x
+"""
+
+
+def test_annotations_of_a_wrapped_function_resolve_in_its_own_module(tmp_path, monkeypatch):
+    (tmp_path / "rc_deco.py").write_text(OTHER_DECORATOR)
+    (tmp_path / "rc_user.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        import rc_user
+
+        report = sn.testing.check(rc_user.scale, examples=1, properties=["shapes"])
+        assert report["shapes"].status == "passed", str(report)
+    finally:
+        sys.modules.pop("rc_user", None)
+        sys.modules.pop("rc_deco", None)
+
+
+# ---------------------------------------------------------------- false alarm 6
+
+
+def test_a_bare_array_the_function_cannot_use_is_a_skip_not_a_failure():
+    def det(m: jax.Array, w: Float[Array, " k"]) -> Float[Array, " k"]:
+        return w * jnp.linalg.det(m)  # needs a square matrix; float32[3] is refused
+
+    report = sn.testing.check(det, properties=["shapes", "jit"])
+    assert report.ok and report["shapes"].status == "skipped"
+    assert "m: Array has no shape in its annotation" in report["shapes"].reason
+    assert "fixed=" in report["shapes"].reason
+
+    def norm(v: jax.Array, w: Float[Array, " k"]) -> Float[Array, " k"]:
+        return w * jnp.sqrt(jnp.sum(v**2))  # any vector will do: still exercised
+
+    assert sn.testing.check(norm, properties=["shapes"])["shapes"].status == "passed"
+
+
+BACKEND_MODULE = """
+from __future__ import annotations
+
+from jaxtyping import Array, Float
+
+try:
+    import shapely_nn_no_such_backend as nsb
+except ImportError:
+    pass
+
+
+def to_backend(x: Float[Array, " n"]) -> Float[nsb.Tensor, " n"]:
+    return x
+"""
+
+
+def test_an_annotation_naming_a_backend_that_is_not_installed_is_skipped(tmp_path, monkeypatch):
+    (tmp_path / "rc_backend.py").write_text(BACKEND_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        import rc_backend
+
+        report = sn.testing.check(rc_backend.to_backend, properties=["shapes", "jit"])
+        assert report.ok and report["shapes"].status == "skipped", str(report)
+        assert "shapely_nn_no_such_backend, which is not installed" in report["shapes"].reason
+    finally:
+        sys.modules.pop("rc_backend", None)
+
+
+# ---------------------------------------------------------------- false alarm 7
+
+
+def test_varargs_arrays_are_drawn():
+    def total(*xs: Float[Array, " n"]) -> Float[Array, " n"]:
+        return sum(xs[1:], xs[0])
+
+    report = sn.testing.check(total)
+    assert report.ok and report["shapes"].status == "passed", str(report)
+
+    def first_only(*xs: Float[Array, " n"]) -> Float[Array, " n"]:
+        return xs[0] + xs[1][:1]  # ignores all but the first element of the second
+
+    assert sn.testing.check(first_only, properties=["shapes"]).ok  # shapes still agree
+    assert sn.testing.dummy_args(total, {"n": 3})[0][1].shape == (3,)
+
+
+# ---------------------------------------------------------------- false alarm 8
+
+IMPORT_TIME = """
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+
+def f(x: Float[Array, " n"]) -> Float[Array, " n"]:
+    return x
+
+
+f(jnp.ones((2, 2)))  # a module-level call the checks refuse
+"""
+
+
+def test_a_shape_error_while_a_module_imports_skips_that_module(tmp_path, monkeypatch):
+    pkg = tmp_path / "rc_importerr"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "good.py").write_text(
+        "from jaxtyping import Array, Float\n"
+        "def g(x: Float[Array, ' n']) -> Float[Array, ' n']:\n    return x\n"
+    )
+    (pkg / "bad.py").write_text(IMPORT_TIME)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with sn.check_package("rc_importerr"):
+            import rc_importerr
+
+            skip = r"skips module rc_importerr.bad: importing it raised ShapeError"
+            with pytest.warns(UserWarning, match=skip):
+                names = [n for n, _ in discover(rc_importerr)]
+        assert names == ["good.g"]
+    finally:
+        for m in [m for m in sys.modules if m.startswith("rc_importerr")]:
+            sys.modules.pop(m)
