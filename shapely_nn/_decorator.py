@@ -18,6 +18,7 @@ from ._diagnose import Bound, collect_leaves, find_problem, run
 from ._errors import AnnotationError, AnnotationWarning, ShapeError
 from ._match import FREE, match, match_array
 from ._message import render
+from ._relations import check_sizes
 from ._signature import Plan, build_plan, display_name, unchecked_plan
 from ._spec import ArraySpec, has_arrays
 from ._values import check_leaves
@@ -39,7 +40,12 @@ _MISSING = object()
 def shaped(fn: F, /) -> F: ...
 @overload
 def shaped(
-    *, kinds: dict[str, str] | None = None, check_traced: bool | None = None, doc: bool = False
+    *,
+    kinds: dict[str, str] | None = None,
+    check_traced: bool | None = None,
+    doc: bool = False,
+    test_sizes: dict[str, Any] | None = None,
+    test_fixed: dict[str, Any] | None = None,
 ) -> Callable[[F], F]: ...
 def shaped(
     fn: Any = None,
@@ -48,6 +54,8 @@ def shaped(
     kinds: dict[str, str] | None = None,
     check_traced: bool | None = None,
     doc: bool = False,
+    test_sizes: dict[str, Any] | None = None,
+    test_fixed: dict[str, Any] | None = None,
 ) -> Any:
     """Check a function's array arguments and return value against their jaxtyping
     annotations, with all of them sharing one set of axis sizes.
@@ -64,6 +72,9 @@ def shaped(
     `check_traced=True` runs its value constraints inside compiled code too
     (default: `sn.get_check_traced()`); `doc=True` appends a "Shapes" section
     to the function's `__doc__`, so `help(fn)` shows each value's axes.
+    `test_sizes` and `test_fixed` tell the test generator what the annotations
+    cannot (the defaults of `sn.testing.check`'s `sizes=` and `fixed=`):
+    `test_sizes={"q_heads": "2*kv_heads"}`, `test_fixed={"eps": 1e-5}`.
     Works on functions, methods and `__call__` of NamedTuples, dataclasses and
     equinox modules; inside `jax.jit` the check runs once, while tracing.
     In mode "off" at decoration time the function itself is returned.
@@ -76,14 +87,30 @@ def shaped(
         )
     if not isinstance(doc, bool):
         raise TypeError(f"@sn.shaped: doc must be True or False, got {doc!r}")
+    test = _test_options(test_sizes, test_fixed)
     if fn is None:
 
         def decorator(fn: Any) -> Any:
             out = decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+            if test:
+                target = out.__func__ if isinstance(out, (staticmethod, classmethod)) else out
+                target.__shapely_nn_test__ = test
             return _add_doc(out) if doc else out
 
         return decorator
     return decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
+
+
+def _test_options(sizes: Any, fixed: Any) -> dict[str, Any]:
+    if sizes is not None:
+        if not isinstance(sizes, dict):
+            raise TypeError(f"@sn.shaped: test_sizes must be a dict of axis -> size, got {sizes!r}")
+        check_sizes(sizes, "@sn.shaped(test_sizes=...)")
+    if fixed is not None and not isinstance(fixed, dict):
+        raise TypeError(
+            f"@sn.shaped: test_fixed must be a dict of argument -> value, got {fixed!r}"
+        )
+    return {k: dict(v) for k, v in (("sizes", sizes), ("fixed", fixed)) if v}
 
 
 def _add_doc(fn: Any) -> Any:

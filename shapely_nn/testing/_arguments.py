@@ -24,6 +24,7 @@ from .._spec import (
     TupleSpec,
 )
 from ._arrays import DTYPE_ORDER, choose_dtype, draw_key, draw_values, to_array
+from ._preconditions import DEFAULT, fixed_value
 from ._sizes import Sizes, shape_of
 from ._subject import Skip, Subject, as_union, drawn_arrays, union_choice
 
@@ -122,8 +123,11 @@ class Builder:
         scale: float,
         broadcast_one: bool,
         seed: int,
+        objects: Any = None,
     ) -> None:
         self.sizes = sizes
+        # objects(hint, path, sizes) -> an object for a non-array argument, or None
+        self.objects = objects
         self.rng = rng
         self.scale = scale
         self.broadcast_one = broadcast_one
@@ -198,6 +202,10 @@ class Builder:
         if default is not inspect.Parameter.empty:
             return Node("const", value=default)
         hint = getattr(spec, "hint", None)
+        if self.objects is not None and isinstance(spec, FallbackSpec):
+            made = self.objects(hint, path, self.sizes.single)
+            if made is not None:
+                return Node("const", value=made)
         if name in _KEY_NAMES and _is_plain_array_hint(hint):
             # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
             return Node("const", value=draw_key((), self.key_seed))
@@ -288,6 +296,7 @@ def draw_example(
     scale: float,
     broadcast_one: bool,
     fixed: Mapping[str, Any] | None,
+    objects: Any = None,
 ) -> Drawn:
     rng = np.random.default_rng([seed, example])
     b = Builder(
@@ -296,6 +305,7 @@ def draw_example(
         scale=scale,
         broadcast_one=broadcast_one,
         seed=seed * 1000 + example,
+        objects=objects,
     )
     b.key_seed = seed + 101  # the same constant key in every example (so compiles are shared)
     args: list[Node] = []
@@ -304,6 +314,7 @@ def draw_example(
     params = list(sig.parameters.values())
     first = True
     fixed = dict(fixed or {})
+    keyword_only = False  # once an argument is left out, the rest are passed by name
     for p in params:
         is_self = first and subject.instance is not None
         first = False
@@ -327,13 +338,20 @@ def draw_example(
         plan_param = next((q for q in subject.plan.all_params if q.name == p.name), None)
         spec = plan_param.spec if plan_param is not None else AnySpec()
         if p.name in fixed:
-            node = Node("const", value=fixed.pop(p.name))
+            value = fixed.pop(p.name)
+            if value is DEFAULT:
+                if p.default is p.empty:
+                    raise Skip(f"fixed= leaves out {p.name!r}, which has no default")
+                # left out: the arguments after it go by keyword
+                keyword_only = True
+                continue
+            node = Node("const", value=fixed_value(value, rng))
         else:
             node = b.value(
                 spec, p.name, is_param=isinstance(spec, StructSpec), default=p.default, name=p.name
             )
         b.argvals[p.name] = node.build(b.leaves)
-        if p.kind is p.KEYWORD_ONLY:
+        if p.kind is p.KEYWORD_ONLY or keyword_only:
             kwargs[p.name] = node
         else:
             args.append(node)

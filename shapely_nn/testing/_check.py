@@ -5,42 +5,69 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._axes import check_kind
 from .._errors import AnnotationError
+from .._relations import check_sizes
 from ._properties import PROPERTIES, Property, resolve
 from ._report import PropertyResult, Report
-from ._runner import Runner, checking_mode
-from ._subject import Skip, make_subject
+from ._runner import Runner
+from ._subject import Skip, checking_mode, make_subject
 
 __all__ = ["PROPERTIES", "assert_checks", "check"]
 
 
 def _validate(
-    properties: Sequence[str] | None, examples: int, seed: int, sizes: Any, fixed: Any
+    properties: Sequence[str] | None,
+    examples: int,
+    seed: int,
+    sizes: Any,
+    fixed: Any,
+    kinds: Any,
+    skip: Any,
 ) -> tuple[Property, ...]:
-    props = resolve(properties, "sn.testing.check")
+    where = "sn.testing.check"
+    props = resolve(properties, where)
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
-        raise ValueError(f"sn.testing.check: examples must be a positive int, got {examples!r}")
+        raise ValueError(f"{where}: examples must be a positive int, got {examples!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"sn.testing.check: seed must be an int, got {seed!r}")
-    if sizes is not None and not isinstance(sizes, Mapping):
-        raise TypeError(
-            f"sn.testing.check: sizes must be a dict of axis name -> size, got {sizes!r}"
-        )
+        raise TypeError(f"{where}: seed must be an int, got {seed!r}")
+    if sizes is not None:
+        if not isinstance(sizes, Mapping):
+            raise TypeError(f"{where}: sizes must be a dict of axis name -> size, got {sizes!r}")
+        check_sizes(sizes, where)
     if fixed is not None and not isinstance(fixed, Mapping):
-        raise TypeError(
-            f"sn.testing.check: fixed must be a dict of parameter name -> value, got {fixed!r}"
-        )
+        raise TypeError(f"{where}: fixed must be a dict of parameter name -> value, got {fixed!r}")
+    if kinds is not None:
+        if not isinstance(kinds, Mapping):
+            raise TypeError(f"{where}: kinds must be a dict of axis name -> kind, got {kinds!r}")
+        for axis, kind in kinds.items():
+            check_kind(kind, f"{where}: kinds[{axis!r}]")
+    if skip is not None:
+        resolve(skip, f"{where}: skip")
     return props
+
+
+def _merged(fn: Any, **options: Any) -> dict[str, Any]:
+    """The options given, over the test options of `@sn.shaped(test_sizes=...,
+    test_fixed=...)` (a dict each: both merge key by key)."""
+    own = getattr(getattr(fn, "__func__", fn), "__shapely_nn_test__", None) or {}
+    out = dict(options)
+    for key in ("sizes", "fixed"):
+        if own.get(key):
+            out[key] = {**own[key], **(options.get(key) or {})}
+    return out
 
 
 def check(
     fn: Callable[..., Any],
     *,
-    sizes: Mapping[str, int | Sequence[int]] | None = None,
+    sizes: Mapping[str, int | Sequence[int] | str] | None = None,
     seed: int = 0,
     examples: int = 3,
     properties: Sequence[str] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    skip: Sequence[str] | None = None,
 ) -> Report:
     """Draw inputs from `fn`'s annotations and test its properties.
 
@@ -51,16 +78,33 @@ def check(
 
     Each axis gets a distinct size (so a transposition or a wrong-axis reduction
     changes a shape); example 1 gives one axis size 1, example 2 scales the
-    inputs up 1000x to expose numerically unstable code. `sizes` pins axis sizes,
-    `fixed` supplies non-array arguments, `properties` picks a subset of
-    `sn.testing.PROPERTIES`. Every property is reported passed, failed (with the
-    example's sizes and seed, and what differed) or skipped (with the reason).
+    inputs up 1000x to expose numerically unstable code. Every property is
+    reported passed, failed (with the example's sizes and seed, and what
+    differed), skipped (with the reason), or rejected (the function refused the
+    drawn inputs through its own check: a precondition to state).
+
+    What the annotations cannot say:
+
+    - `sizes`: an axis's size (an int, a list cycled through the examples), or a
+      relation to other axes: `{"q_heads": "2*kv_heads", "total": "a + b"}`;
+    - `fixed`: non-array arguments, a value or `sn.testing.between(low, high)`
+      drawn per example; `sn.testing.DEFAULT` leaves an argument to its default;
+    - `kinds`: axis kinds for this check (`{"N": "batch"}`), over declared ones;
+    - `properties` picks a subset of `sn.testing.PROPERTIES`, `skip` lists
+      properties that do not apply (reported skipped).
+
+    Objects nothing can draw come from `sn.testing.register(Type, factory)`.
+    `@sn.shaped(test_sizes=..., test_fixed=...)` gives defaults for `sizes` and
+    `fixed`.
     """
-    props = _validate(properties, examples, seed, sizes, fixed)
+    opts = _merged(fn, sizes=sizes, fixed=fixed)
+    sizes, fixed = opts.get("sizes"), opts.get("fixed")
+    props = _validate(properties, examples, seed, sizes, fixed, kinds, skip)
+    skipped = set(skip or ())
     with checking_mode():
         name = getattr(fn, "__qualname__", repr(fn))
         try:
-            subject = make_subject(fn)
+            subject = make_subject(fn, kinds=kinds)
         except Skip as s:
             return Report(name, [PropertyResult(p.name, "skipped", str(s)) for p in props])
         except AnnotationError as e:
@@ -81,7 +125,15 @@ def check(
                     for p in rest
                 ],
             )
-        return Runner(subject, sizes=sizes, seed=seed, examples=examples, fixed=fixed).run(props)
+        runner = Runner(subject, sizes=sizes, seed=seed, examples=examples, fixed=fixed)
+        report = runner.run([p for p in props if p.name not in skipped])
+        by_name = {r.prop: r for r in report.results}
+        report.results = [
+            by_name.get(p.name)
+            or PropertyResult(p.name, "skipped", "does not apply here (skip= in the options)")
+            for p in props
+        ]
+        return report
 
 
 def assert_checks(fn: Callable[..., Any], **options: Any) -> Report:

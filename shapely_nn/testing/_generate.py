@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .._discovery import annotated_functions, iter_modules, load_target
 from ._check import PROPERTIES, check
 from ._instances import MethodCase
 from ._report import PropertyResult, Report
+from ._settings import Settings
 from ._subject import Skip, make_subject
 
 __all__ = ["discover", "generate_tests", "run_case"]
@@ -72,7 +75,47 @@ def _check_method(case: MethodCase, options: dict[str, Any]) -> Report:
     return check(method, **{**options, "sizes": sizes})
 
 
-def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:
+def full_name(case: Any) -> str:
+    """A case's dotted name where it is defined: `pkg.mod.Class.method`."""
+    if isinstance(case, MethodCase):
+        return f"{case.cls.__module__}.{case.cls.__qualname__}.{case.name}"
+    fn = getattr(case, "__func__", case)
+    try:
+        fn = inspect.unwrap(fn)
+    except ValueError:
+        pass
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def parameters(case: Any) -> set[str]:
+    """The names of a case's parameters."""
+    fn = getattr(case.cls, case.name) if isinstance(case, MethodCase) else case
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def case_options(
+    name: str, case: Any, options: dict[str, Any], settings: Settings | None
+) -> dict[str, Any]:
+    """`options` for one case, with what the configuration says about it underneath
+    (explicit sizes and fixed values win key by key)."""
+    if settings is None:
+        return dict(options)
+    own = settings.options_for(full_name(case), name, parameters(case))
+    out = {**own, **options}
+    for key in ("sizes", "fixed", "kinds"):
+        if key in own and options.get(key):
+            out[key] = {**own[key], **options[key]}
+    if "skip" in own and options.get("skip"):
+        out["skip"] = sorted(set(own["skip"]) | set(options["skip"]))
+    return out
+
+
+def generate_tests(
+    target: Any, *, config: str | Settings | None = None, private: bool = True, **check_options: Any
+) -> Callable[..., None]:
     """A pytest test, parametrized with one case per (function, property), for
     every annotated function of a module or package:
 
@@ -87,12 +130,18 @@ def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:
     Ids read `rnn[causal]`, so `pytest -k "rnn and causal"` selects one. Each
     function is checked once (all properties together, compiled functions reused)
     and each case reports its property: a failure shows the property's report,
-    a skip its reason.
+    a skip (or a rejection: the function refused the drawn inputs) its reason.
+    `config` is a configuration file (or `Settings`) for code one does not own,
+    `private=False` leaves out functions whose names start with '_', and the
+    other options are `sn.testing.check`'s.
     """
     import pytest
 
+    settings = Settings.load(config) if isinstance(config, (str, Path)) else config
+    if settings is not None:
+        settings.apply()
     props = tuple(check_options.get("properties") or PROPERTIES)
-    functions = discover(target)
+    functions = discover(target, private=private)
     if not functions:
         raise ValueError(
             f"sn.testing.generate_tests: {target!r} has no functions with jaxtyping annotations"
@@ -105,10 +154,13 @@ def generate_tests(target: Any, **check_options: Any) -> Callable[..., None]:
         __tracebackhide__ = True
         name, obj, prop = case
         if name not in cache:
-            cache[name] = run_case(obj, {**check_options, "properties": props})
+            options = case_options(name, obj, {**check_options, "properties": props}, settings)
+            cache[name] = run_case(obj, options)
         result = cache[name][prop]
         if result.status == "failed":
             pytest.fail(f"{name}[{prop}]\n{result.describe()}", pytrace=False)
+        if result.status == "rejected":
+            pytest.skip(f"rejected: {result.reason}")
         if result.status == "skipped":
             pytest.skip(result.reason)
 

@@ -11,9 +11,8 @@ import numpy as np
 from .._annotations import spec_from_hint, struct_fields
 from .._spec import StructSpec
 from ._arguments import Builder, draw_example
-from ._runner import checking_mode
 from ._sizes import AxisSet, Sizes
-from ._subject import Skip, Subject, make_subject
+from ._subject import Skip, Subject, checking_mode, make_subject
 
 __all__ = ["draw_arguments", "dummy_args", "init", "seed_of", "struct_spec"]
 
@@ -132,10 +131,18 @@ def draw_arguments(
     sizes: Mapping[str, int] | None,
     seed: int,
     fixed: Mapping[str, Any] | None,
+    *,
+    objects: Any = None,
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
     """Arguments for `subject` as `dummy_args` draws them, and the axis sizes it
-    drew; `Skip` says why an argument cannot be drawn."""
-    s = AxisSet.for_subject(subject).draw(np.random.default_rng(seed), user=dict(sizes or {}))
+    drew (with the `sizes` given for axes it does not use, so an int argument
+    named like one of them gets its size); `Skip` says why an argument cannot be
+    drawn. `objects` makes the non-array objects arguments need."""
+    user = dict(sizes or {})
+    s = AxisSet.for_subject(subject).draw(np.random.default_rng(seed), user=user)
+    for k, v in user.items():
+        if isinstance(v, int) and k not in s.single:
+            s.single[k] = v
     drawn = draw_example(
         subject,
         example=0,
@@ -144,6 +151,7 @@ def draw_arguments(
         scale=1.0,
         broadcast_one=False,
         fixed=fixed,
+        objects=objects,
     )
     args, kwargs = drawn.build()
     return tuple(args), kwargs, s.flat()

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ._init import draw_arguments, init, struct_spec
-from ._runner import checking_mode
+from ._init import init, struct_spec
+from ._objects import construct, subclasses
 from ._sizes import AxisSet
 from ._subject import Skip, make_subject
 
-__all__ = ["MethodCase", "construct", "subclasses"]
+__all__ = ["MethodCase"]
 
 
 class MethodCase:
@@ -43,10 +43,20 @@ class MethodCase:
                 # a field init cannot fill, or a check in the class rejects drawn
                 # values: try the constructor (its reason is the one reported)
                 pass
+        # the method's own axes first, so that constructor arguments named like
+        # them (`num_states: int`) get the sizes the method's arguments will have
+        user = {**self._method_sizes(user, seed), **user}
         if not getattr(self.cls, "__abstractmethods__", None):
             instance, sizes = construct(self.cls, user, seed)
             return getattr(instance, self.name), {**sizes, **user}
         return self._on_a_concrete_subclass(user, seed)
+
+    def _method_sizes(self, user: Mapping[str, int], seed: int) -> dict[str, int]:
+        try:
+            subject = make_subject(getattr(self.cls, self.name), require_arrays=False)
+            return AxisSet.for_subject(subject).draw(np.random.default_rng(seed), user=user).single
+        except Exception:
+            return {}
 
     def _on_a_concrete_subclass(
         self, user: Mapping[str, int], seed: int
@@ -78,53 +88,3 @@ class MethodCase:
             f"{abstract}, and no concrete subclass that inherits {name} could be built "
             f"({'; '.join(reasons[:2])})"
         )
-
-
-def subclasses(cls: type) -> list[type]:
-    """Every subclass of `cls`, breadth first, each level sorted by module and name
-    (a stable order from run to run)."""
-    out: list[type] = []
-    level = [cls]
-    seen = {cls}
-    while level:
-        nxt = sorted(
-            {s for c in level for s in c.__subclasses__() if s not in seen},
-            key=lambda s: (s.__module__, s.__qualname__),
-        )
-        seen.update(nxt)
-        out.extend(nxt)
-        level = nxt
-    return out
-
-
-def construct(cls: type, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
-    """An instance of `cls` from its constructor: array arguments drawn from their
-    annotations, the others from their defaults."""
-    name = cls.__qualname__
-    try:
-        sig = inspect.signature(cls)
-    except (TypeError, ValueError) as e:
-        raise Skip(f"cannot read the constructor of {name}: {e}") from None
-    sizes: dict[str, Any] = {}
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = {}
-    if any(
-        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        for p in sig.parameters.values()
-    ):
-        try:
-            with checking_mode():
-                subject = make_subject(cls.__init__, require_arrays=False)
-                args, kwargs, sizes = draw_arguments(subject, user, seed, {"self": None})
-        except Skip as e:
-            why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
-            raise Skip(f"its constructor cannot be called: {why}") from None
-        args = args[1:]  # the `self` placeholder
-    try:
-        with checking_mode():
-            return cls(*args, **kwargs), sizes
-    except Exception as e:
-        raise Skip(
-            f"{name}(...) with arguments drawn from its constructor's annotations raised "
-            f"{type(e).__name__}: {e}"
-        ) from None

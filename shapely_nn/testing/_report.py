@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 
 __all__ = ["PropertyResult", "Report"]
 
-STATUSES = ("passed", "failed", "skipped")
+STATUSES = ("passed", "failed", "skipped", "rejected")
 
 
 @dataclass(frozen=True)
 class PropertyResult:
-    """One property of one function: passed, failed (with the failing example) or
-    skipped (with the reason)."""
+    """One property of one function: passed, failed (with the failing example),
+    skipped (with the reason), or rejected: the function refused every input
+    drawn for it through its own check (a precondition the annotations do not
+    state; the reason quotes it)."""
 
     prop: str
     status: str
@@ -27,6 +29,8 @@ class PropertyResult:
             return f"{self.prop}: passed"
         if self.status == "skipped":
             return f"{self.prop}: skipped ({self.reason})"
+        if self.status == "rejected":
+            return f"{self.prop}: rejected ({self.reason})"
         # (no example when the annotations themselves are at fault)
         where = (
             f" (example {self.example}, seed {self.seed}, sizes {self.sizes})"
@@ -48,6 +52,7 @@ class Report:
 
     function: str
     results: list[PropertyResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the examples were drawn, if unusual
 
     def __getitem__(self, prop: str) -> PropertyResult:
         for r in self.results:
@@ -68,6 +73,10 @@ class Report:
         return [r for r in self.results if r.status == "skipped"]
 
     @property
+    def rejected(self) -> list[PropertyResult]:
+        return [r for r in self.results if r.status == "rejected"]
+
+    @property
     def ok(self) -> bool:
         return not self.failed
 
@@ -76,4 +85,7 @@ class Report:
             f"{self.function}: {len(self.passed)} passed, {len(self.failed)} failed, "
             f"{len(self.skipped)} skipped"
         )
-        return "\n".join([head] + ["  " + r.describe() for r in self.results])
+        if self.rejected:
+            head += f", {len(self.rejected)} rejected"
+        lines = [head] + ["  " + r.describe() for r in self.results]
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])

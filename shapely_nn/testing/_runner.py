@@ -5,39 +5,29 @@ collects their results into a `Report`."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from .. import _config
 from .._diagnose import collect_leaves
 from .._errors import ShapeError
 from .._spec import ArraySpec
 from ._arguments import Drawn, draw_example, redraw_like
+from ._objects import Objects
+from ._rejection import package_of, rejection, suggested_sizes
 from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
 from ._subject import Skip, Subject
 
-__all__ = ["SCALE", "Example", "Fail", "Runner", "checking_mode", "float_kind", "tree_arrays"]
+__all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]
 
 SCALE = 1000.0  # the "large values" example multiplies inputs by this
 
 
 class Fail(Exception):
     """A property failed on the current example; the message says what differed."""
-
-
-@contextlib.contextmanager
-def checking_mode() -> Iterator[None]:
-    """Checks must run while testing, even if the process has them off."""
-    if _config.get_mode() == "off":
-        with _config.mode("on"):
-            yield
-    else:
-        yield
 
 
 @dataclass
@@ -53,6 +43,7 @@ class Example:
     jit_error: BaseException | None = None
     grads: Any = None
     eager: bool = True
+    rejected: str | None = None  # the function's own message, if it refused the inputs
 
     @property
     def sizes(self) -> Sizes:
@@ -73,6 +64,23 @@ def tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]
 
     flat = jax.tree_util.tree_leaves(value)
     return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
+
+
+def _refusal(message: str) -> str:
+    return (
+        f"the function refused inputs drawn from its annotations through its own check "
+        f"({message}). If that is a precondition, state it: sizes={{'a': '2*b'}} for a "
+        "relation between axes, fixed={'arg': value} for an argument (or "
+        "sn.testing.between(low, high)), or the same in a [tool.shapely_nn.functions] "
+        "entry of the configuration"
+    )
+
+
+def _describe_user(user: dict[str, Any], given: dict[str, Any], seed: int) -> str:
+    new = {k: v for k, v in user.items() if given.get(k) != v}
+    if not new:
+        return f"seed {seed}"
+    return "sizes " + ", ".join(f"{k}={v}" for k, v in new.items())
 
 
 class Check(Protocol):
@@ -104,6 +112,9 @@ class Runner:
         self.seed = seed
         self.n_examples = examples
         self.user_sizes = dict(sizes or {})
+        self.user_sizes_given = dict(self.user_sizes)
+        self.package = package_of(subject.fn)
+        self.notes: list[str] = []
         self.fixed = fixed
         self.axes = AxisSet.for_subject(subject)
         self.numpy = subject.uses_numpy()
@@ -117,17 +128,50 @@ class Runner:
     # ------------------------------------------------------------ examples
 
     def examples(self) -> list[Example]:
+        """The examples, drawn and run once. If the function refuses the first one
+        through its own check (see `_rejection.py`), a few other draws are tried
+        (sizes related as its message suggests, another seed); the first it
+        accepts sets the sizes of all examples, and a note says so."""
         if self._examples is not None:
             return self._examples
-        out = []
-        rng = np.random.default_rng(self.seed)
+        out = self._draw(self.user_sizes, self.seed)
+        first = out[0] if out else None
+        if first is not None and first.rejected is not None:
+            for user, seed in self._alternatives(first):
+                trial = self._draw(user, seed, only_first=True)
+                if trial[0].rejected is None:
+                    self.user_sizes, self.seed = user, seed
+                    self._compiled.clear()
+                    self.traces.clear()
+                    out = self._draw(user, seed)
+                    self.notes.append(
+                        f"drawn with {_describe_user(user, self.user_sizes_given, seed)}: "
+                        f"the function refused the first draw ({first.rejected})"
+                    )
+                    break
+        self._examples = out
+        return out
+
+    def _alternatives(self, ex: Example) -> list[tuple[dict[str, Any], int]]:
+        assert ex.rejected is not None
+        out = [
+            ({**self.user_sizes, **s}, self.seed)
+            for s in suggested_sizes(ex.rejected, list(self.axes.names), ex.sizes.single)
+            if not set(s) & set(self.user_sizes)
+        ]
+        out.append((self.user_sizes, self.seed + 1))
+        return out[:4]
+
+    def _draw(self, user: dict[str, Any], seed: int, only_first: bool = False) -> list[Example]:
+        out: list[Example] = []
+        rng = np.random.default_rng(seed)
         batch_axes = [n for n in self.axes.names if self.subject.kind(n) == "batch"]
-        free = [n for n in self.axes.names if n not in self.user_sizes]
+        free = [n for n in self.axes.names if n not in user]
         one_candidate = (batch_axes or free or [None])[0]
-        for i in range(self.n_examples):
+        for i in range(1 if only_first else self.n_examples):
             size_one = one_candidate if i == 1 else None
             scale = SCALE if i == 2 else 1.0
-            sizes = self.axes.draw(rng, example=i, user=self.user_sizes, size_one=size_one)
+            sizes = self.axes.draw(rng, example=i, user=user, size_one=size_one)
             if i == 2 and not self.axes.variadics and out:
                 # the large-values example keeps example 0's sizes, so the compiled
                 # functions are reused (it varies values, not shapes)
@@ -135,16 +179,17 @@ class Runner:
             drawn = draw_example(
                 self.subject,
                 example=i,
-                seed=self.seed,
+                seed=seed,
                 sizes=sizes,
                 scale=scale,
                 broadcast_one=i == 2,
                 fixed=self.fixed,
+                objects=Objects(seed),
             )
-            ex = Example(i, self.seed, drawn, scale)
+            ex = Example(i, seed, drawn, scale)
             if i == 0:
                 self.first_fp = drawn.fingerprint()
-            ex.alt = redraw_like(drawn, seed=self.seed * 7 + i, scale=scale)
+            ex.alt = redraw_like(drawn, seed=seed * 7 + i, scale=scale)
             self._eager(ex)
             if ex.error is not None and drawn.guessed:
                 first = str(ex.error).strip().splitlines()[0] if str(ex.error).strip() else ""
@@ -153,8 +198,9 @@ class Runner:
                     f"the float32 vector drawn for it was refused ({type(ex.error).__name__}: "
                     f"{first}); annotate its axes, or pass it with fixed="
                 )
+            if ex.error is not None:
+                ex.rejected = rejection(ex.error, self.package)
             out.append(ex)
-        self._examples = out
         return out
 
     def _eager(self, ex: Example) -> None:
@@ -284,7 +330,7 @@ class Runner:
     def run(self, props: Sequence[Check]) -> Report:
         """Each property, named by `name`, run by `run(runner, example)` on every
         example: passed if it ran on one and failed on none."""
-        report = Report(self.subject.name)
+        report = Report(self.subject.name, notes=self.notes)
         try:
             exs = self.examples()
         except Skip as s:
@@ -299,8 +345,12 @@ class Runner:
 
     def _run_property(self, prop: Check, exs: list[Example]) -> PropertyResult:
         skipped: list[str] = []
+        refused: list[Example] = []
         ran = 0
         for ex in exs:
+            if ex.rejected is not None:
+                refused.append(ex)
+                continue
             try:
                 prop.run(self, ex)
                 ran += 1
@@ -308,6 +358,11 @@ class Runner:
                 skipped.append(str(s))
             except Fail as f:
                 return PropertyResult(prop.name, "failed", str(f), ex.where(), ex.seed, ex.index)
+        if ran == 0 and refused:
+            ex = refused[0]
+            return PropertyResult(
+                prop.name, "rejected", _refusal(ex.rejected or ""), ex.where(), ex.seed, ex.index
+            )
         if ran == 0:
             reason = skipped[0] if skipped else "no examples"
             return PropertyResult(prop.name, "skipped", reason)

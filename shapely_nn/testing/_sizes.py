@@ -13,6 +13,7 @@ import numpy as np
 from .._axes import registry
 from .._errors import AnnotationError
 from .._match import eval_symbolic
+from .._relations import relation_names
 from .._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec
 from ._subject import Skip, Subject, drawn_arrays
 
@@ -92,10 +93,14 @@ class AxisSet:
         single: dict[str, int] = {}
         taken = set(self.avoid) | {1}
         pinned: dict[str, int] = {}
+        relations: dict[str, str] = {}
         for n in self.names:
             ax = reg.get(n)
             if user and n in user:
                 v = user[n]
+                if isinstance(v, str):
+                    relations[n] = v
+                    continue
                 pinned[n] = int(v[example % len(v)]) if isinstance(v, (list, tuple)) else int(v)
             elif ax is not None and ax.size is not None:
                 pinned[n] = ax.size
@@ -105,13 +110,14 @@ class AxisSet:
         pool = [s for s in range(2, 40) if s not in taken]
         offset = int(rng.integers(0, 3))
         pool = pool[offset:] + pool[:offset]
-        free = [n for n in self.names if n not in pinned]
+        free = [n for n in self.names if n not in pinned and n not in relations]
         order = list(rng.permutation(len(free))) if free else []
         for i, k in enumerate(order):
             single[free[k]] = pool[i % len(pool)]
         single.update(pinned)
         if size_one is not None and size_one in single and size_one not in pinned:
             single[size_one] = 1
+        _relate(single, relations)
         used = set(single.values())
         vpool = [s for s in range(2, 40) if s not in used and s not in self.avoid]
         variadic: dict[str, tuple[int, ...]] = {}
@@ -124,6 +130,35 @@ class AxisSet:
             variadic[v] = tuple(vpool[(j + r) % len(vpool)] for r in range(rank))
             j += rank
         return Sizes(single, variadic)
+
+
+def _relate(single: dict[str, int], relations: dict[str, str]) -> None:
+    """Sizes given as relations to other axes ("2*kv_heads"), in dependency order."""
+    pending = dict(relations)
+    while pending:
+        ready = {
+            n: expr
+            for n, expr in pending.items()
+            if all(m in single for m in relation_names(expr, f"sizes[{n!r}]"))
+        }
+        if not ready:
+            n, expr = next(iter(pending.items()))
+            unknown = [m for m in relation_names(expr, n) if m not in single and m not in pending]
+            why = (
+                f"uses {', '.join(map(repr, unknown))}, which is no axis of this function"
+                if unknown
+                else "is circular"
+            )
+            raise Skip(f"the size relation {n} = {expr} {why}")
+        for n, expr in ready.items():
+            value = eval(expr, {"__builtins__": {}}, dict(single))
+            if not isinstance(value, int) or value < 1:
+                raise Skip(
+                    f"the size relation {n} = {expr} gives {value!r} for "
+                    f"{', '.join(f'{k}={v}' for k, v in sorted(single.items()))}"
+                )
+            single[n] = value
+            del pending[n]
 
 
 def shape_of(

@@ -4,11 +4,14 @@ annotations the generator draws from."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _config
 from .._annotations import is_union, spec_from_hint
 from .._axes import registry
 from .._decorator import decorate
@@ -24,7 +27,25 @@ from .._spec import (
     has_arrays,
 )
 
-__all__ = ["Skip", "Subject", "as_union", "drawn_arrays", "make_subject", "union_choice"]
+__all__ = [
+    "Skip",
+    "Subject",
+    "as_union",
+    "checking_mode",
+    "drawn_arrays",
+    "make_subject",
+    "union_choice",
+]
+
+
+@contextlib.contextmanager
+def checking_mode() -> Iterator[None]:
+    """Checks must run while testing, even if the process has them off."""
+    if _config.get_mode() == "off":
+        with _config.mode("on"):
+            yield
+    else:
+        yield
 
 
 class Skip(Exception):
@@ -38,6 +59,7 @@ class Subject:
     plan: Plan
     name: str
     instance: Any = None  # bound `self` for methods tested through an instance
+    kinds: dict[str, str] = field(default_factory=dict)  # kinds given to this check
     _by_free: dict[tuple[tuple[str, int], ...], Any] = field(default_factory=dict, repr=False)
 
     def checked_for(self, sizes: dict[str, int]) -> Any:
@@ -56,6 +78,8 @@ class Subject:
         return self._by_free[key]
 
     def kind(self, axis: str) -> str:
+        if axis in self.kinds:
+            return self.kinds[axis]
         if axis in self.plan.kinds:
             return self.plan.kinds[axis]
         ax = registry().get(axis)
@@ -124,7 +148,9 @@ def _static_argnames(fn: Any) -> set[str]:
     return set()
 
 
-def make_subject(fn: Any, *, require_arrays: bool = True) -> Subject:
+def make_subject(
+    fn: Any, *, require_arrays: bool = True, kinds: Mapping[str, str] | None = None
+) -> Subject:
     """Accept a `@sn.shaped` function, a plain function with jaxtyping annotations,
     or a bound method of an instance."""
     instance = None
@@ -137,7 +163,7 @@ def make_subject(fn: Any, *, require_arrays: bool = True) -> Subject:
     checked = func if shaped else decorate(func, kinds=None, free_symbols=True)
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
-    subject = Subject(fn, checked, plan, plan.name, instance)
+    subject = Subject(fn, checked, plan, plan.name, instance, dict(kinds or {}))
     if require_arrays and not any(has_arrays(s) for s in subject.specs()):
         raise Skip("no jaxtyping array annotations")
     return subject

@@ -1,0 +1,162 @@
+"""Objects an argument needs that are not arrays: made by a registered factory,
+built from their constructor's annotations and defaults (recursively, a
+concrete subclass standing in for an abstract class), or, for a callable, a
+simple shape-preserving function."""
+
+from __future__ import annotations
+
+import collections.abc
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._init import draw_arguments
+from ._preconditions import call_factory, factory_for, registered
+from ._subject import Skip, checking_mode, make_subject
+
+__all__ = ["Objects", "construct", "subclasses"]
+
+_MAX_DEPTH = 3
+_NOT_BUILT = (int, float, complex, bool, str, bytes, type(None), object, type)
+
+
+def subclasses(cls: type) -> list[type]:
+    """Every subclass of `cls`, breadth first, each level sorted by module and name
+    (a stable order from run to run)."""
+    out: list[type] = []
+    level = [cls]
+    seen = {cls}
+    while level:
+        nxt = sorted(
+            {s for c in level for s in c.__subclasses__() if s not in seen},
+            key=lambda s: (s.__module__, s.__qualname__),
+        )
+        seen.update(nxt)
+        out.extend(nxt)
+        level = nxt
+    return out
+
+
+def construct(
+    cls: type, user: Mapping[str, int], seed: int, depth: int = 0
+) -> tuple[Any, dict[str, Any]]:
+    """An instance of `cls` from its constructor: arguments drawn from their
+    annotations (objects among them built in turn), the others from their
+    defaults; an int argument named like an axis in `user` gets that size.
+    Returns the instance and the axis sizes it was built with."""
+    name = cls.__qualname__
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError) as e:
+        raise Skip(f"cannot read the constructor of {name}: {e}") from None
+    sizes: dict[str, Any] = {}
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in sig.parameters.values()
+    ):
+        try:
+            with checking_mode():
+                subject = make_subject(cls.__init__, require_arrays=False)
+                args, kwargs, sizes = draw_arguments(
+                    subject, user, seed, {"self": None}, objects=Objects(seed, depth + 1)
+                )
+        except Skip as e:
+            why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
+            raise Skip(f"its constructor cannot be called: {why}") from None
+        args = args[1:]  # the `self` placeholder
+    try:
+        with checking_mode():
+            return cls(*args, **kwargs), sizes
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise Skip(
+            f"{name}(...) with arguments drawn from its constructor's annotations raised "
+            f"{type(e).__name__}: {first}"
+        ) from None
+
+
+def _identity(x: Any, *args: Any, **kwargs: Any) -> Any:
+    return x
+
+
+class Objects:
+    """Makes the objects arguments need (see the module's docstring); called by
+    the argument builder as `objects(hint, path, sizes)`, it returns the object,
+    or None where `hint` asks for no object it knows how to make."""
+
+    def __init__(self, seed: int, depth: int = 0) -> None:
+        self.seed, self.depth = seed, depth
+
+    def __call__(self, hint: Any, path: str, sizes: Mapping[str, int]) -> Any:
+        factory = factory_for(hint, registered())
+        if factory is not None:
+            try:
+                return call_factory(factory, sizes)
+            except Exception as e:
+                raise Skip(
+                    f"the factory registered for {hint.__qualname__} raised {type(e).__name__}: {e}"
+                ) from None
+        if _is_callable_hint(hint):
+            return _shape_preserving(hint, path)
+        if not isinstance(hint, type) or issubclass(hint, _NOT_BUILT):
+            return None
+        if self.depth >= _MAX_DEPTH or getattr(hint, "_is_protocol", False):
+            return None
+        return self._build(hint, path, dict(sizes))
+
+    def _build(self, cls: type, path: str, sizes: dict[str, int]) -> Any:
+        candidates = [cls] if not getattr(cls, "__abstractmethods__", None) else []
+        candidates += [s for s in subclasses(cls) if not getattr(s, "__abstractmethods__", None)][
+            :8
+        ]
+        reasons = []
+        for c in candidates:
+            try:
+                instance, _ = construct(c, sizes, self.seed, self.depth)
+                return instance
+            except Skip as e:
+                reasons.append(f"{c.__qualname__}: {e}")
+        what = (
+            "it is abstract and no concrete subclass could be built"
+            if reasons
+            else ("it is abstract and has no concrete subclass")
+        )
+        detail = f" ({'; '.join(reasons[:2])})" if reasons else ""
+        raise Skip(
+            f"cannot build argument {path!r} of type {cls.__qualname__}: "
+            f"{what if cls not in candidates else 'its constructor fails'}{detail}; "
+            f"register a factory (sn.testing.register({cls.__qualname__}, make)) or pass "
+            "it with fixed="
+        )
+
+
+def _is_callable_hint(hint: Any) -> bool:
+    origin = typing.get_origin(hint) or hint
+    return origin is collections.abc.Callable or origin is Callable
+
+
+def _shape_preserving(hint: Any, path: str) -> Callable[..., Any]:
+    """A callable for a `Callable[[X, ...], X]` argument (or a bare `Callable`):
+    returns its first argument; other signatures cannot be guessed."""
+    args = typing.get_args(hint)
+    if not args:
+        return _identity
+    params, ret = args[0], args[1]
+    if params is Ellipsis or (params and _same_annotation(params[0], ret)):
+        return _identity
+    raise Skip(
+        f"cannot make a function for argument {path!r} of type "
+        f"{_callable_text(hint)}: only Callable[[X, ...], X] gets a stand-in "
+        "(one that returns its first argument); register a factory or pass it with fixed="
+    )
+
+
+def _same_annotation(a: Any, b: Any) -> bool:
+    return a == b or repr(a) == repr(b)
+
+
+def _callable_text(hint: Any) -> str:
+    return repr(hint).replace("typing.", "").replace("collections.abc.", "")
