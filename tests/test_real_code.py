@@ -379,3 +379,32 @@ def test_a_shape_error_while_a_module_imports_skips_that_module(tmp_path, monkey
     finally:
         for m in [m for m in sys.modules if m.startswith("rc_importerr")]:
             sys.modules.pop(m)
+
+
+# ---------------------------------------------------------------- eager-only and non-differentiable code
+
+
+def test_code_written_to_run_eagerly_is_a_skip_under_jit_with_the_reason():
+    def count_positive(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        if bool((x > 0).all()):  # Python control flow on values: eager only
+            return x
+        return jnp.abs(x)
+
+    report = sn.testing.check(count_positive, properties=["shapes", "jit"])
+    assert report.ok and report["jit"].status == "skipped"
+    assert "uses array values as Python values" in report["jit"].reason
+    assert "if it is meant to run under jax.jit, that is a bug" in report["jit"].reason
+
+
+def test_a_function_jax_cannot_differentiate_in_reverse_mode_is_a_skip():
+    def iterate(x: Float[Array, " n"], steps: int = 3) -> Float[Array, " n"]:
+        return jax.lax.fori_loop(0, jnp.asarray(steps), lambda i, v: v * 0.5, x)
+
+    report = sn.testing.check(iterate, properties=["shapes", "grad"])
+    assert report.ok and report["grad"].status == "skipped", str(report)
+    assert "not reverse-mode differentiable" in report["grad"].reason
+
+    def nan_grad(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.sqrt(jnp.abs(x) - jnp.abs(x))  # finite output, NaN gradient: a bug
+
+    assert sn.testing.check(nan_grad, properties=["grad"])["grad"].status == "failed"

@@ -7,18 +7,24 @@ from ._check import check as check
 from ._generate import generate_tests as generate_tests
 from ._init import dummy_args as dummy_args
 from ._init import init as init
+from ._preconditions import DEFAULT as DEFAULT
+from ._preconditions import between as between
+from ._preconditions import register as register
 from ._report import PropertyResult as PropertyResult
 from ._report import Report as Report
 from ._train import assert_loss_decreases as assert_loss_decreases
 
 __all__ = [
+    "DEFAULT",
     "PROPERTIES",
     "PropertyResult",
     "Report",
     "assert_checks",
     "assert_loss_decreases",
+    "between",
     "check",
     "dummy_args",
     "generate_tests",
     "init",
+    "register",
 ]

@@ -202,10 +202,6 @@ class Builder:
         if default is not inspect.Parameter.empty:
             return Node("const", value=default)
         hint = getattr(spec, "hint", None)
-        if self.objects is not None and isinstance(spec, FallbackSpec):
-            made = self.objects(hint, path, self.sizes.single)
-            if made is not None:
-                return Node("const", value=made)
         if name in _KEY_NAMES and _is_plain_array_hint(hint):
             # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
             return Node("const", value=draw_key((), self.key_seed))
@@ -215,6 +211,10 @@ class Builder:
             # float32 vector of 3 (if the function refuses it, it is not to blame)
             self.guessed.append(f"{path}: {_hint_name(hint)}")
             return self.array(bare, path, is_param)
+        if self.objects is not None and isinstance(spec, FallbackSpec):
+            made = self.objects(hint, path, self.sizes.single)
+            if made is not None:
+                return Node("const", value=made)
         if isinstance(spec, AnySpec):
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
         assert isinstance(spec, FallbackSpec)
@@ -233,13 +233,29 @@ class Builder:
             elif default is not inspect.Parameter.empty:
                 continue
             else:
-                raise Skip(
-                    f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has no array annotation and no default"
-                )
+                # a field that holds no array (a config object, an int): drawn as
+                # any argument of its type is, if its annotation says which
+                hint = _field_hints(cls).get(fname, inspect.Parameter.empty)
+                if hint is inspect.Parameter.empty:
+                    raise Skip(
+                        f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has "
+                        "no annotation and no default"
+                    )
+                children[fname] = self.value(spec_from_hint(hint), p, is_param=True, name=fname)
         return Node("struct", cls=cls, children=children)
 
 
 _KEY_NAMES = ("key", "rng", "prng_key", "rng_key", "prngkey")
+
+
+def _field_hints(cls: type) -> dict[str, Any]:
+    """A structure class's field annotations, evaluated (empty if they cannot be)."""
+    from .._hints import class_hints
+
+    try:
+        return class_hints(cls, cls.__qualname__, final=True)
+    except Exception:
+        return {}
 
 
 def _takes_int(hint: Any) -> bool:

@@ -18,7 +18,8 @@ from ._subject import Skip, checking_mode, make_subject
 __all__ = ["Objects", "construct", "subclasses"]
 
 _MAX_DEPTH = 3
-_NOT_BUILT = (int, float, complex, bool, str, bytes, type(None), object, type)
+_LIBRARIES = frozenset({"builtins", "typing", "collections", "numpy", "jax", "jaxlib", "abc"})
+_NOT_BUILT = (int, float, complex, bool, str, bytes, type(None), type)
 
 
 def subclasses(cls: type) -> list[type]:
@@ -101,8 +102,10 @@ class Objects:
                 ) from None
         if _is_callable_hint(hint):
             return _shape_preserving(hint, path)
-        if not isinstance(hint, type) or issubclass(hint, _NOT_BUILT):
+        if not isinstance(hint, type) or hint is object or issubclass(hint, _NOT_BUILT):
             return None
+        if hint.__module__.split(".")[0] in _LIBRARIES:
+            return None  # array types, typing constructs, containers: not objects to build
         if self.depth >= _MAX_DEPTH or getattr(hint, "_is_protocol", False):
             return None
         return self._build(hint, path, dict(sizes))

@@ -22,6 +22,25 @@ def _returns_non_jax(error: BaseException | None) -> bool:
     return isinstance(error, TypeError) and "is not a valid JAX type" in str(error)
 
 
+_CONCRETIZATION = (
+    "ConcretizationTypeError",
+    "TracerBoolConversionError",
+    "TracerIntegerConversionError",
+    "TracerArrayConversionError",
+)
+# what jax says when a function cannot be differentiated in reverse mode at all
+_NOT_DIFFERENTIABLE = (
+    "Reverse-mode differentiation does not work",
+    "Differentiation rule for",
+    "can't apply forward-mode autodiff (jvp) to a custom_vjp",
+)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def jit(r: Runner, ex: Example) -> None:
     if r.numpy:
         raise Skip("takes numpy arrays; jax.jit traces jax arrays")
@@ -37,6 +56,15 @@ def jit(r: Runner, ex: Example) -> None:
             raise Skip(
                 "returns something jax.jit cannot return (a function, an object "
                 f"that is no pytree of arrays): {str(e).splitlines()[0]}"
+            ) from None
+        if type(e).__name__ in _CONCRETIZATION:
+            # Python control flow on array values: code written to run eagerly (a
+            # utility of someone else's package); a model meant to be jitted has a
+            # bug here, which the reason says
+            raise Skip(
+                "does not trace under jax.jit: it uses array values as Python values "
+                f"({type(e).__name__}: {_first_line(e)}); if it is meant to run under "
+                "jax.jit, that is a bug"
             ) from None
         raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {e}") from None
     if not ex.eager:
@@ -89,7 +117,9 @@ def grad(r: Runner, ex: Example) -> None:
             )
     err = r.grad_errors.get(ex.drawn.fingerprint())
     if err is not None:
-        first = str(err).splitlines()[0] if str(err) else ""
+        first = _first_line(err)
+        if any(m in str(err) for m in _NOT_DIFFERENTIABLE):
+            raise Skip(f"not reverse-mode differentiable here ({type(err).__name__}: {first})")
         raise Fail(f"jax.grad failed: {type(err).__name__}: {first}")
     assert ex.grads is not None
     for i, g in zip(idx, ex.grads):

@@ -78,14 +78,19 @@ def _message(error: BaseException) -> str:
 
 def suggested_sizes(message: str, axes: list[str], sizes: dict[str, int]) -> list[dict[str, Any]]:
     """Size assignments to try after a rejection whose message names axes: all the
-    named axes equal ('heads must equal kv_heads'), then each named axis a
-    multiple of the next ('divisible by')."""
-    named = [a for a in axes if re.search(rf"\b{re.escape(a)}\b", message)]
+    named axes equal ('n must equal m'), or the first a multiple of the second
+    ('q_heads must be divisible by kv_heads': tried first where the message
+    speaks of division)."""
+    found = {a: m.start() for a in axes if (m := re.search(rf"\b{re.escape(a)}\b", message))}
+    named = sorted(found, key=found.__getitem__)  # in the order the message names them
     out: list[dict[str, Any]] = []
     if len(named) >= 2:
-        out.append({a: named[0] for a in named[1:]})
-        out.append({named[0]: f"2*{named[1]}"})
-        out.append({named[1]: f"2*{named[0]}"})
+        equal = {a: named[0] for a in named[1:]}
+        multiples = [{named[0]: f"2*{named[1]}"}, {named[1]: f"2*{named[0]}"}]
+        if re.search(r"divisib|multiple|divide", message, re.I):
+            out += [*multiples, equal]
+        else:
+            out += [equal, *multiples]
     elif len(named) == 1 and named[0] in sizes:
         out.append({named[0]: [sizes[named[0]] * 2]})
     return out

@@ -198,6 +198,12 @@ class Runner:
                     f"the float32 vector drawn for it was refused ({type(ex.error).__name__}: "
                     f"{first}); annotate its axes, or pass it with fixed="
                 )
+            if isinstance(ex.error, NotImplementedError):
+                raise Skip(
+                    f"raised NotImplementedError{': ' + str(ex.error) if str(ex.error) else ''} "
+                    "(not a bug to report; if an object built for an argument stands in for "
+                    "an abstract base, register a factory for a concrete one)"
+                )
             if ex.error is not None:
                 ex.rejected = rejection(ex.error, self.package)
             out.append(ex)
