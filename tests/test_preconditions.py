@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax.numpy as jnp
-import numpy as np
 import pytest
 from jaxtyping import Array, Float
 
