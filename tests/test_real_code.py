@@ -394,6 +394,18 @@ def test_code_written_to_run_eagerly_is_a_skip_under_jit_with_the_reason():
     assert report.ok and report["jit"].status == "skipped"
     assert "uses array values as Python values" in report["jit"].reason
     assert "if it is meant to run under jax.jit, that is a bug" in report["jit"].reason
+    # told in the user's terms: no harness internals
+    assert "shapely_nn/testing" not in report["jit"].reason
+    assert "leaves[" not in report["jit"].reason
+
+
+def test_reports_name_the_users_argument_not_the_harness():
+    def uses_value(x: Float[Array, " n"], k: Float[Array, ""]) -> Float[Array, " n"]:
+        return jnp.zeros(int(k) + x.shape[0]) + x.sum()  # eager only: int() of a value
+
+    reason = sn.testing.check(uses_value, properties=["jit"])["jit"].reason
+    assert "argument k" in reason and "leaves[" not in reason, reason
+    assert "forward" not in reason and "_runner.py" not in reason, reason
 
 
 def test_a_function_jax_cannot_differentiate_in_reverse_mode_is_a_skip():

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._errors import ShapeError, ValueConstraintError
 from .._values import check_leaves
-from ._runner import Example, Fail, Runner, float_kind
+from ._runner import Example, Fail, Runner, float_kind, one_line
 from ._subject import Skip
 
 __all__ = ["dtype", "shapes", "values"]
@@ -18,7 +18,8 @@ def shapes(r: Runner, ex: Example) -> None:
         if isinstance(ex.error, ShapeError):
             raise Fail(str(ex.error))
         raise Fail(
-            f"raised {type(ex.error).__name__} on inputs drawn from the annotations: {ex.error}"
+            f"raised {type(ex.error).__name__} on inputs drawn from the annotations: "
+            f"{one_line(ex.error)}"
         )
     if r.subject.plan.ret is None:
         raise Skip("no return annotation")

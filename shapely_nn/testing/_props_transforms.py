@@ -5,13 +5,14 @@ do not trace again)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from .._errors import ShapeError
 from ._compare import as_numpy, compare, fmt_diff
-from ._runner import Example, Fail, Runner, float_kind
+from ._runner import Example, Fail, Runner, float_kind, one_line
 from ._subject import Skip
 
 __all__ = ["grad", "jit", "retrace", "vmap"]
@@ -61,12 +62,14 @@ def jit(r: Runner, ex: Example) -> None:
             # Python control flow on array values: code written to run eagerly (a
             # utility of someone else's package); a model meant to be jitted has a
             # bug here, which the reason says
+            m = re.search(r"depends on the value of the argument (\S+?)\.?\s", str(e) + " ")
+            which = f" (the value of argument {m.group(1)})" if m else ""
             raise Skip(
-                "does not trace under jax.jit: it uses array values as Python values "
+                f"does not trace under jax.jit: it uses array values as Python values{which} "
                 f"({type(e).__name__}: {_first_line(e)}); if it is meant to run under "
                 "jax.jit, that is a bug"
             ) from None
-        raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {e}") from None
+        raise Fail(f"does not trace under jax.jit: {type(e).__name__}: {one_line(e)}") from None
     if not ex.eager:
         return  # compared with eager on the first example only (see _eager)
     eager = r.out_leaves(ex.out)

@@ -5,6 +5,7 @@ collects their results into a `Report`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
 from ._subject import Skip, Subject
 
-__all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]
+__all__ = ["SCALE", "Example", "Fail", "Runner", "clean", "float_kind", "one_line", "tree_arrays"]
 
 SCALE = 1000.0  # the "large values" example multiplies inputs by this
 
@@ -52,6 +53,41 @@ class Example:
     def where(self) -> str:
         extra = f", inputs x{self.scale:g}" if self.scale != 1 else ""
         return f"{self.sizes.describe()}{extra}"
+
+
+def one_line(error: BaseException, limit: int = 400) -> str:
+    """An exception's message as one readable line: its first line (beartype's and
+    jax's run on for pages), cut at `limit` characters."""
+    text = str(error).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if len(first) > limit:
+        first = first[: limit - 3] + "..."
+    return first + (" (...)" if text.count("\n") and len(first) < limit else "")
+
+
+# shapely_nn's own machinery, as jax's messages name it
+_HARNESS_PATH = re.compile(r"\s*(at|in) \S*shapely_nn[/\\]testing[/\\]\S+\.py:\d+")
+_HARNESS_FUNCTION = re.compile(r"\b(function|tracing) (forward|projected|flat|both)\b")
+_LEAF = re.compile(r"\b(float_leaves|leaves)\[(\d+)\]")
+
+
+def clean(text: str, ex: Example | None, name: str, floats: list[int]) -> str:
+    """A report's text in the user's terms: the drawn argument's path for
+    `leaves[3]`, the function's name for the harness's wrappers, no file paths
+    inside shapely_nn."""
+    text = _HARNESS_PATH.sub("", text)
+    text = _HARNESS_FUNCTION.sub(lambda m: f"{m.group(1)} {name}", text)
+    if ex is not None:
+        infos = ex.drawn.infos
+
+        def path(m: re.Match[str]) -> str:
+            i = int(m.group(2))
+            if m.group(1) == "float_leaves":
+                i = floats[i] if i < len(floats) else -1
+            return f"argument {infos[i].path}" if 0 <= i < len(infos) else m.group(0)
+
+        text = _LEAF.sub(path, text).replace("argument argument ", "argument ")
+    return text
 
 
 def float_kind(x: Any) -> bool:
@@ -361,9 +397,10 @@ class Runner:
                 prop.run(self, ex)
                 ran += 1
             except Skip as s:
-                skipped.append(str(s))
+                skipped.append(clean(str(s), ex, self.subject.name, self.float_inputs(ex)))
             except Fail as f:
-                return PropertyResult(prop.name, "failed", str(f), ex.where(), ex.seed, ex.index)
+                reason = clean(str(f), ex, self.subject.name, self.float_inputs(ex))
+                return PropertyResult(prop.name, "failed", reason, ex.where(), ex.seed, ex.index)
         if ran == 0 and refused:
             ex = refused[0]
             return PropertyResult(
