@@ -1,32 +1,56 @@
 """No false alarms on real code: run shapely_nn over packages that annotate with
-jaxtyping shape strings (opt-in; needs the packages installed).
+jaxtyping shape strings, as a user would (opt-in; needs the packages installed).
 
-    pip install interpax==0.3.16 gpjax==1.0.0
-    python benchmarks/real_packages.py interpax gpjax [--verbose]
+    pip install -e . interpax==0.3.16 gpjax==1.0.0 diffrax==0.7.2 dynamax==1.0.3 \\
+        flowjax==19.1.2 quax==0.4.6
+    python benchmarks/real_packages.py interpax gpjax [--mode check|instrumented|both] [--verbose]
 
-For each package: `sn.check_package` instruments it at import (every annotated
-function becomes `@sn.shaped`), then every annotated function, and every
-annotated method on an instance built from its constructor, is run through
-`sn.testing.check`. Prints functions checked, passed, failed and skipped
-(grouped by reason), the functions `check_package` had to leave unchecked
-(annotations it cannot use), and the modules skipped for a missing optional
-dependency. Each failure is either a bug in that package (listed in KNOWN_BUGS
-with the evidence) or a bug in shapely_nn; the exit status is 1 when a failure
-is not a known bug of the package, or when shapely_nn itself crashed.
+Each package is run two ways, each in a fresh process:
+
+- `check`: what `shapely-nn check PKG --config benchmarks/real_packages/PKG.toml`
+  does: every annotated function (jitted, wrapped, private ones and methods
+  too) through `sn.testing.check`;
+- `instrumented`: the same after `sn.check_package(PKG)` instrumented the
+  package at import (every annotated function checks its calls, so the
+  package's own calls between its functions are checked too).
+
+The configuration files in `benchmarks/real_packages/` state what the
+annotations cannot (size relations, fixed values, factories for objects), the
+way a user would write one for a package they do not own; `factories.py` there
+holds the factories they name.
+
+Per package and way: annotated functions found, exercised (at least one
+property ran), passed, failed with a known bug of the package (KNOWN_BUGS: each
+with its reproduction on the docs page "Tried on real packages"), rejected (the
+function refused the drawn inputs through its own check), skipped by reason,
+and crashes of shapely_nn. A failure that is not a known bug is a false alarm:
+the exit status is 1, as it is for a crash.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import re
+import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
-import shapely_nn as sn
+HERE = Path(__file__).resolve().parent
+CONFIGS = HERE / "real_packages"
 
 # Failures that are bugs in the package, each checked by hand (see the docs page
-# "Tried on real packages" for the reproductions).
+# "Tried on real packages" for the reproductions). Keys are report names.
+_PREDICT = (
+    "_predict(probs: Float[Array, 'num states']) names two axes where num_states "
+    "was meant, so every caller passing a (num_states,) vector fails its annotation"
+)
+_LGSSM_INFO = (
+    "ParamsLGSSMInfo annotates dynamics_input_weights as 'input_dim state_dim', the "
+    "transpose of ParamsLGSSM's 'state_dim input_dim' that the info filter multiplies with"
+)
 KNOWN_BUGS: dict[str, dict[str, str]] = {
     "interpax": {
         name: (
@@ -52,146 +76,175 @@ KNOWN_BUGS: dict[str, dict[str, str]] = {
         "likelihoods.AbstractLikelihood.expected_log_likelihood": (
             "annotated for y, mean, variance of shape 'N D', but GHQuadratureIntegrator "
             "computes mean + sd * gh_points, which broadcasts (N, D) against the "
-            "(num_points,) quadrature nodes: right only for D=1, an error for other D, "
-            "and silently wrong for D=num_points (20); tested on Bernoulli(), the "
-            "first concrete subclass"
+            "(num_points,) quadrature nodes: right only for D=1"
+        )
+    },
+    "dynamax": {
+        f"hidden_markov_model.inference.{f}": _PREDICT
+        for f in (
+            "_predict",
+            "hmm_backward_filter",
+            "hmm_filter",
+            "hmm_fixed_lag_smoother",
+            "hmm_posterior_sample",
+            "hmm_smoother",
+            "hmm_two_filter_smoother",
         )
     },
 }
-
-# Failures that are nobody's bug: the function needs state, or has side effects,
-# that no annotation can state (each checked by hand).
-NOT_BUGS: dict[str, dict[str, str]] = {
-    "diffrax": {
-        "_progress_meter.TextProgressMeter.close": (
-            "closes the progress bar of a meter state made by init(); a drawn state "
-            "names a bar that was never opened (KeyError in the callback)"
-        ),
-        "_progress_meter.TextProgressMeter.init": (
-            "opens a new progress bar on every call (a global counter behind an "
-            "io_callback), so the jitted and the eager call return different indices"
-        ),
-        "_progress_meter.TextProgressMeter.step": (
-            "updating a progress bar is not differentiable (equinox's unvmap_max has "
-            "no derivative rule): the grad property does not apply"
-        ),
-        "_step_size_controller.constant.StepTo.wrap": (
-            "StepTo(ts) needs strictly increasing ts, checked with eqx.error_if when "
-            "the controller is used; drawn ts are random"
-        ),
-    },
-}
-
-# skip reasons grouped into what a user would have to do about them
-_CATEGORIES = [
-    (
-        r"is one of its abstract methods",
-        "an abstract method (each annotated override is tested on its own)",
-    ),
-    (
-        r"no concrete subclass",
-        "method of an abstract class no concrete subclass of which can be built",
-    ),
-    (
-        r"raised \w+(Error|Exception)?:",
-        "constructor rejects drawn arguments (a precondition no annotation states)",
-    ),
-    (
-        r"cannot build an instance .*(no annotation and no default|cannot draw argument)",
-        "constructor needs a non-array argument with no default (an object, a callable)",
-    ),
-    (
-        r"(no annotation and no default|cannot draw argument)",
-        "needs a non-array argument with no default (a model, a kernel, a callable); "
-        "pass it with fixed=",
-    ),
-    (r"no jaxtyping array annotations", "no array annotations"),
-]
 
 
 def _category(reason: str) -> str:
-    for pattern, label in _CATEGORIES:
+    """Skip reasons grouped into what a user would do about them."""
+    patterns = [
+        (r"is one of its abstract methods", "an abstract method (overrides are tested)"),
+        (r"no concrete subclass", "method of an abstract class with no buildable subclass"),
+        (r"does not apply here \(skip=", "a property the configuration says does not apply"),
+        (r"no jaxtyping array annotations", "no array annotations"),
+        (r"not installed", "an optional dependency is not installed"),
+        (r"cannot build an instance", "no instance to call the method on"),
+        (r"cannot (draw|build|make) (argument|a function)", "an argument nothing can draw"),
+        (r"has no annotation and no default", "an argument nothing can draw"),
+    ]
+    for pattern, label in patterns:
         if re.search(pattern, reason):
             return label
-    return reason.splitlines()[0]
+    return reason.splitlines()[0][:120]
+
+
+def run_one(pkg: str, mode: str, verbose: bool) -> dict:
+    """One package, one way, in this process: the figures, and lines to print."""
+    import shapely_nn as sn
+    from shapely_nn.testing._generate import case_options, discover, run_case
+    from shapely_nn.testing._settings import Settings
+
+    if mode == "instrumented":
+        sn.check_package(pkg)
+    sys.path.insert(0, str(CONFIGS))
+    config = CONFIGS / f"{pkg}.toml"
+    settings = Settings.load(config) if config.is_file() else None
+    if settings is not None:
+        settings.apply()
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cases = discover(pkg)
+    messages = [str(w.message) for w in caught]
+    counts: collections.Counter[str] = collections.Counter()
+    skipped: collections.Counter[str] = collections.Counter()
+    lines: list[str] = [f"  {m}" for m in messages if m.startswith("shapely_nn skips module")]
+    known = KNOWN_BUGS.get(pkg, {})
+    for name, obj in cases:
+        counts["found"] += 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the package's own warnings
+                report = run_case(obj, case_options(name, obj, {"examples": 3}, settings))
+        except Exception as e:  # shapely_nn itself crashed: always a bug here
+            counts["crashes"] += 1
+            lines.append(f"  CRASH {name}: shapely_nn raised {type(e).__name__}: {e}")
+            continue
+        if report.passed or report.failed:
+            counts["exercised"] += 1
+        if report.failed:
+            r = report.failed[0]
+            first = f"{name}[{r.prop}]: {r.reason.splitlines()[0]}"
+            if name in known:
+                counts["failed: bug in the package"] += 1
+                lines.append(f"  FAIL {first}\n       known bug in {pkg}: {known[name]}")
+            else:
+                counts["failed: false alarm"] += 1
+                lines.append(f"  FAIL {first}\n       NOT a known bug: triage it")
+        elif report.rejected and not report.passed:
+            counts["rejected"] += 1
+            lines.append(f"  rejected {name}: {report.rejected[0].reason.split(' (', 1)[-1][:160]}")
+        elif report.passed:
+            counts["passed"] += 1
+            if verbose:
+                lines.append(f"  pass {name}: {', '.join(p.prop for p in report.passed)}")
+        else:
+            counts["skipped"] += 1
+            reason = report.results[0].reason
+            skipped[_category(reason)] += 1
+            if verbose:
+                lines.append(f"  skip {name}: {reason.splitlines()[0]}")
+    return {
+        "package": pkg,
+        "mode": mode,
+        "counts": dict(counts),
+        "skipped": dict(skipped),
+        "seconds": round(time.perf_counter() - start),
+        "lines": lines,
+    }
 
 
 def main(argv: list[str]) -> int:
+    if "--one" in argv:  # a child process: one package, one way
+        pkg, mode = argv[argv.index("--one") + 1], argv[argv.index("--mode") + 1]
+        print("RESULT " + json.dumps(run_one(pkg, mode, "--verbose" in argv)))
+        return 0
     verbose = "--verbose" in argv
-    packages = [a for a in argv if not a.startswith("-")] or ["interpax"]
-    from shapely_nn.testing._generate import discover, run_case
-
+    mode = argv[argv.index("--mode") + 1] if "--mode" in argv else "both"
+    modes = ["check", "instrumented"] if mode == "both" else [mode]
+    skip_values = {mode}
+    packages = [a for a in argv if not a.startswith("-") and a not in skip_values]
     bad = 0
-    # every package is instrumented before any is imported (diffrax imports optimistix)
-    sn.check_package(packages)
-    for pkg in packages:
-        start = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            cases = discover(pkg)
-        messages = [str(w.message) for w in caught]
-        unchecked = [
-            m
-            for w, m in zip(caught, messages)
-            if w.category is sn.AnnotationWarning and m.startswith(f"shapely_nn leaves {pkg}.")
-        ]
-        skipped_modules = [m for m in messages if m.startswith(f"shapely_nn skips module {pkg}.")]
-        counts: collections.Counter[str] = collections.Counter()
-        reasons: collections.Counter[str] = collections.Counter()
-        lines: list[str] = []
-        known = KNOWN_BUGS.get(pkg, {})
-        explained = NOT_BUGS.get(pkg, {})
-        for name, obj in cases:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the package's own warnings
-                    report = run_case(obj, {"examples": 3})
-            except Exception as e:  # shapely_nn itself crashed: always a bug here
-                counts["crashed"] += 1
-                bad += 1
-                lines.append(f"  CRASH {name}: shapely_nn raised {type(e).__name__}: {e}")
-                continue
-            if report.failed:
-                r = report.failed[0]
-                first = f"{name}[{r.prop}]: {r.reason.splitlines()[0]}"
-                if name in known:
-                    counts["failed (a bug in the package)"] += 1
-                    lines.append(f"  FAIL {first}\n       known bug in {pkg}: {known[name]}")
-                elif name in explained:
-                    counts["failed (a precondition or side effect, not a bug)"] += 1
-                    lines.append(f"  FAIL {first}\n       not a bug: {explained[name]}")
-                else:
-                    counts["failed (unexplained)"] += 1
-                    bad += 1
-                    lines.append(f"  FAIL {first}\n       NOT a known bug: triage it")
-            elif report.passed:
-                counts["passed"] += 1
-                if verbose:
-                    ran = ", ".join(p.prop for p in report.passed)
-                    lines.append(f"  pass {name}: {ran}")
-            else:
-                counts["skipped"] += 1
-                reason = report.results[0].reason
-                reasons[_category(reason)] += 1
-                if verbose:
-                    lines.append(f"  skip {name}: {reason.splitlines()[0]}")
-        print(
-            f"{pkg}: {len(cases)} annotated functions in {time.perf_counter() - start:.0f}s: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        )
-        for reason, n in reasons.most_common():
-            print(f"  skipped {n}: {reason}")
-        if unchecked:
-            print(
-                f"  left unchecked by check_package (annotations it cannot use): {len(unchecked)}"
+    rows = []
+    for pkg in packages or ["interpax"]:
+        for m in modes:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", pkg, "--mode", m]
+            r = subprocess.run(
+                cmd + (["--verbose"] if verbose else []), capture_output=True, text=True
             )
-            for m in unchecked:
-                print("    " + " ".join(m.split()))
-        for m in skipped_modules:
-            print(f"  {m}")
-        for line in lines:
-            print(line)
+            result_line = next(
+                (ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None
+            )
+            if result_line is None:
+                print(f"{pkg} ({m}): the run itself failed\n{r.stdout[-3000:]}{r.stderr[-3000:]}")
+                bad += 1
+                continue
+            res = json.loads(result_line[len("RESULT ") :])
+            rows.append(res)
+            c = res["counts"]
+            bad += c.get("crashes", 0) + c.get("failed: false alarm", 0)
+            print(
+                f"{pkg} ({m}, {res['seconds']} s): " + ", ".join(f"{k} {v}" for k, v in c.items())
+            )
+            for reason, n in sorted(res["skipped"].items(), key=lambda kv: -kv[1]):
+                print(f"  skipped {n}: {reason}")
+            for line in res["lines"]:
+                print(line)
+    print()
+    print(table(rows))
     return 1 if bad else 0
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        "| package | way | found | exercised | passed | failed: real bug | false alarms | "
+        "rejected | skipped | crashes | time |"
+    )
+    out = [head, "| " + " | ".join(["---"] * 11) + " |"]
+    for res in rows:
+        c = res["counts"]
+        found = c.get("found", 0)
+        ex = c.get("exercised", 0)
+        share = f"{ex} ({100 * ex // max(found, 1)}%)"
+        cells = [
+            res["package"],
+            res["mode"],
+            str(found),
+            share,
+            str(c.get("passed", 0)),
+            str(c.get("failed: bug in the package", 0)),
+            str(c.get("failed: false alarm", 0)),
+            str(c.get("rejected", 0)),
+            str(c.get("skipped", 0)),
+            str(c.get("crashes", 0)),
+            f"{res['seconds']} s",
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

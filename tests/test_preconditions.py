@@ -322,3 +322,31 @@ def test_the_cli_reads_the_configuration_and_options(tmp_path):
     assert "attend   ok" in r.stdout and r.returncode == 0, r.stdout + r.stderr
     r = _cli("cfgpkg", "--config", str(tmp_path / "missing.toml"), cwd=tmp_path)
     assert r.returncode == 2 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_error_from_an_operation_in_the_functions_own_code_is_a_failure():
+    def pick(x: Float[Array, " n"]) -> Float[Array, ""]:
+        rows = [0, 1, 2]
+        return x[rows[5]]  # an IndexError raised by an operation, not a check
+
+    report = sn.testing.check(pick, properties=["shapes"])
+    assert report["shapes"].status == "failed" and "IndexError" in report["shapes"].reason
+
+    def reraise(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        try:
+            return x @ jnp.ones((2, 2))
+        except TypeError:
+            raise  # jax's own error, passed on: still a failure
+
+    assert sn.testing.check(reraise, properties=["shapes"])["shapes"].status == "failed"
+
+
+def test_equinox_error_if_is_a_refusal_with_its_message():
+    import equinox as eqx
+
+    def increasing(t: Float[Array, " knot"]) -> Float[Array, " knot"]:
+        return eqx.error_if(t, jnp.any(jnp.diff(t) <= 0), "ts must be increasing")
+
+    report = sn.testing.check(increasing, properties=["shapes", "jit"], sizes={"knot": 5})
+    assert report.ok and report["shapes"].status == "rejected", str(report)
+    assert "equinox.error_if: ts must be increasing" in report["shapes"].reason

@@ -72,7 +72,9 @@ class Drawn:
     kwargs: dict[str, Node]
     leaves: list[Any]
     infos: list[LeafInfo]
-    guessed: list[str] = field(default_factory=list)  # drawn without a shape to go by
+    # arguments shapely_nn had to guess (a bare array's shape, an object built from
+    # its constructor): (path, what was guessed, how to give a real one)
+    guessed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def fingerprint(self) -> tuple[Any, ...]:
         """Identifies the non-array part of the arguments (constants, structure)
@@ -136,7 +138,7 @@ class Builder:
         self.leaves: list[Any] = []
         self.infos: list[LeafInfo] = []
         self.argvals: dict[str, Any] = {}
-        self.guessed: list[str] = []  # arguments annotated without a shape
+        self.guessed: list[tuple[str, str, str]] = []  # see Drawn.guessed
 
     def array(self, spec: ArraySpec, path: str, is_param: bool) -> Node:
         shape = shape_of(spec, self.sizes, self.rng, self.broadcast_one, self.argvals)
@@ -209,12 +211,21 @@ class Builder:
         if bare is not None:
             # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: a guess, a
             # float32 vector of 3 (if the function refuses it, it is not to blame)
-            self.guessed.append(f"{path}: {_hint_name(hint)}")
+            self.guessed.append(
+                (
+                    path,
+                    f"the float32 vector drawn for it (annotated {_hint_name(hint)}, no shape)",
+                    "annotate its axes, or pass it with fixed=",
+                )
+            )
             return self.array(bare, path, is_param)
         if self.objects is not None and isinstance(spec, FallbackSpec):
             made = self.objects(hint, path, self.sizes.single)
             if made is not None:
-                return Node("const", value=made)
+                value, guess = made
+                if guess is not None:
+                    self.guessed.append((path, guess[0], guess[1]))
+                return Node("const", value=value)
         if isinstance(spec, AnySpec):
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
         assert isinstance(spec, FallbackSpec)

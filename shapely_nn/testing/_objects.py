@@ -6,6 +6,7 @@ simple shape-preserving function."""
 from __future__ import annotations
 
 import collections.abc
+import enum
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -85,8 +86,12 @@ def _identity(x: Any, *args: Any, **kwargs: Any) -> Any:
 
 class Objects:
     """Makes the objects arguments need (see the module's docstring); called by
-    the argument builder as `objects(hint, path, sizes)`, it returns the object,
-    or None where `hint` asks for no object it knows how to make."""
+    the argument builder as `objects(hint, path, sizes)`, it returns `(object,
+    guess)`, or None where `hint` asks for no object it knows how to make.
+    `guess` is None for an object a factory made; for one built from its
+    constructor it is (what it is, how to give a real one): such an object may
+    be valid for its constructor but not for the function (a non-square matrix
+    operator), so the function is not to blame if it refuses it."""
 
     def __init__(self, seed: int, depth: int = 0) -> None:
         self.seed, self.depth = seed, depth
@@ -95,20 +100,32 @@ class Objects:
         factory = factory_for(hint, registered())
         if factory is not None:
             try:
-                return call_factory(factory, sizes)
+                return call_factory(factory, sizes), None
             except Exception as e:
                 raise Skip(
                     f"the factory registered for {hint.__qualname__} raised {type(e).__name__}: {e}"
                 ) from None
         if _is_callable_hint(hint):
-            return _shape_preserving(hint, path)
+            return _shape_preserving(hint, path), (
+                "a stand-in that returns its first argument",
+                "register a factory for a real one, or pass it with fixed=",
+            )
         if not isinstance(hint, type) or hint is object or issubclass(hint, _NOT_BUILT):
             return None
         if hint.__module__.split(".")[0] in _LIBRARIES:
             return None  # array types, typing constructs, containers: not objects to build
         if self.depth >= _MAX_DEPTH or getattr(hint, "_is_protocol", False):
             return None
-        return self._build(hint, path, dict(sizes))
+        if issubclass(hint, enum.Enum):
+            return next(iter(hint)), (
+                f"{hint.__qualname__}'s first member",
+                "pass the member it needs with fixed=",
+            )
+        instance = self._build(hint, path, dict(sizes))
+        return instance, (
+            f"a {type(instance).__qualname__} built from its constructor's annotations",
+            f"register a factory for a valid one: sn.testing.register({hint.__qualname__}, make)",
+        )
 
     def _build(self, cls: type, path: str, sizes: dict[str, int]) -> Any:
         candidates = [cls] if not getattr(cls, "__abstractmethods__", None) else []

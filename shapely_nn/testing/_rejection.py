@@ -6,10 +6,10 @@ jax or numpy on inputs that match the annotations stays a failure."""
 
 from __future__ import annotations
 
-import ast
+import dis
 import functools
-import linecache
 import re
+import types
 from typing import Any
 
 __all__ = ["package_of", "rejection", "suggested_sizes"]
@@ -31,27 +31,22 @@ def package_of(fn: Any) -> str:
     return module.split(".")[0]
 
 
-@functools.lru_cache(maxsize=256)
-def _statements(filename: str) -> list[tuple[int, int, type]]:
-    """(first line, last line, kind) of each raise/assert statement in a file."""
-    source = "".join(linecache.getlines(filename))
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    return [
-        (n.lineno, n.end_lineno or n.lineno, type(n))
-        for n in ast.walk(tree)
-        if isinstance(n, (ast.Raise, ast.Assert))
-    ]
+@functools.lru_cache(maxsize=1024)
+def _raise_offsets(code: types.CodeType) -> frozenset[int]:
+    """Offsets of the `raise` instructions in a code object (an `assert` compiles
+    to one too; a bare re-raise does not)."""
+    return frozenset(i.offset for i in dis.get_instructions(code) if i.opname == "RAISE_VARARGS")
 
 
-def _raised_by_statement(filename: str, lineno: int) -> bool:
-    return any(first <= lineno <= last for first, last, _ in _statements(filename))
+_ERROR_IF_MESSAGE = re.compile(r"EquinoxRuntimeError: (.+)")
 
 
 def rejection(error: BaseException, package: str) -> str | None:
     """The function's own message if `error` is it refusing its inputs, else None."""
+    # equinox.error_if: eagerly, under filter_jit, or wrapped by jax.jit's runtime error
+    m = _ERROR_IF_MESSAGE.search(str(error))
+    if m is not None and m.group(1).strip():
+        return f"equinox.error_if: {m.group(1).strip()}"
     if type(error).__name__ in _ERROR_IF:
         return _message(error)
     tb = error.__traceback__
@@ -65,8 +60,8 @@ def rejection(error: BaseException, package: str) -> str | None:
     module = frame.f_globals.get("__name__", "") or ""
     if module != package and not module.startswith(package + "."):
         return None
-    if not _raised_by_statement(frame.f_code.co_filename, last.tb_lineno):
-        return None
+    if last.tb_lasti not in _raise_offsets(frame.f_code):
+        return None  # raised by an operation (x[9], float('a')), not a statement
     return _message(error)
 
 

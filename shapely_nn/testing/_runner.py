@@ -212,27 +212,29 @@ class Runner:
                 # the large-values example keeps example 0's sizes, so the compiled
                 # functions are reused (it varies values, not shapes)
                 sizes = Sizes(dict(out[0].sizes.single), dict(out[0].sizes.variadic))
-            drawn = draw_example(
-                self.subject,
-                example=i,
-                seed=seed,
-                sizes=sizes,
-                scale=scale,
-                broadcast_one=i == 2,
-                fixed=self.fixed,
-                objects=Objects(seed),
-            )
+            try:
+                drawn = draw_example(
+                    self.subject,
+                    example=i,
+                    seed=seed,
+                    sizes=sizes,
+                    scale=scale,
+                    broadcast_one=i == 2,
+                    fixed=self.fixed,
+                    objects=Objects(seed),
+                )
+            except Skip as e:
+                raise Skip(f"inputs cannot be drawn: {e}") from None
             ex = Example(i, seed, drawn, scale)
             if i == 0:
                 self.first_fp = drawn.fingerprint()
             ex.alt = redraw_like(drawn, seed=seed * 7 + i, scale=scale)
             self._eager(ex)
             if ex.error is not None and drawn.guessed:
-                first = str(ex.error).strip().splitlines()[0] if str(ex.error).strip() else ""
+                path, what, remedy = drawn.guessed[0]
                 raise Skip(
-                    f"{' and '.join(drawn.guessed)} has no shape in its annotation, and "
-                    f"the float32 vector drawn for it was refused ({type(ex.error).__name__}: "
-                    f"{first}); annotate its axes, or pass it with fixed="
+                    f"{path}: the function refused {what} ({type(ex.error).__name__}: "
+                    f"{one_line(ex.error, 200)}); {remedy}"
                 )
             if isinstance(ex.error, NotImplementedError):
                 raise Skip(
@@ -377,9 +379,7 @@ class Runner:
             exs = self.examples()
         except Skip as s:
             for p in props:
-                report.results.append(
-                    PropertyResult(p.name, "skipped", f"inputs cannot be drawn: {s}")
-                )
+                report.results.append(PropertyResult(p.name, "skipped", str(s)))
             return report
         for p in props:
             report.results.append(self._run_property(p, exs))

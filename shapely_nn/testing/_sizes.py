@@ -204,7 +204,8 @@ def shape_of(
     if spec.variadic is not None:
         name = spec.variadic.name
         if name is None:
-            shape += [int(rng.integers(2, 4)) for _ in range(int(rng.integers(0, 3)))]
+            # one or two axes: code annotated "..." rarely means a 0-d array too
+            shape += [int(rng.integers(2, 4)) for _ in range(int(rng.integers(1, 3)))]
         else:
             shape += list(sizes.variadic.setdefault(name, ()))
     shape += [dim(d) for d in spec.suffix]
