@@ -24,6 +24,7 @@ __all__ = [
     "memo_pop",
     "memo_push",
     "memo_read",
+    "pytree_leaf",
 ]
 
 AbstractArray = jaxtyping.AbstractArray
@@ -43,6 +44,14 @@ class DimParts:
 
 def is_array_annotation(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, AbstractArray) and hint is not AbstractArray
+
+
+def pytree_leaf(hint: Any) -> Any:
+    """The leaf type of a `PyTree[T]` (or `PyTree[T, "S"]`) annotation, or None
+    for anything else (jaxtyping keeps it as the class attribute `leaftype`)."""
+    if not isinstance(hint, type) or type(hint).__module__ != "jaxtyping._pytree_type":
+        return None
+    return getattr(hint, "leaftype", None)
 
 
 def array_parts(

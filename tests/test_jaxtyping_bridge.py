@@ -90,3 +90,12 @@ def test_import_hook_internals_we_reuse():
         assert ih.Typechecker.lookup["shapelynntest"] is not None
     finally:
         hook.uninstall()
+
+
+def test_pytree_leaf_reads_the_leaf_type():
+    from jaxtyping import PyTree
+
+    leaf = Float[Array, "n"]
+    assert jb.pytree_leaf(PyTree[leaf]) is leaf
+    assert jb.pytree_leaf(PyTree[leaf, "T"]) is leaf
+    assert jb.pytree_leaf(leaf) is None and jb.pytree_leaf(int) is None

@@ -12,7 +12,7 @@ from typing import Protocol
 import jax
 import jax.numpy as jnp
 import pytest
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PyTree
 
 import shapely_nn as sn
 from shapely_nn.testing._generate import discover, run_case
@@ -422,3 +422,13 @@ def test_a_function_jax_cannot_differentiate_in_reverse_mode_is_a_skip():
         return jnp.sqrt(jnp.abs(x) - jnp.abs(x))  # finite output, NaN gradient: a bug
 
     assert sn.testing.check(nan_grad, properties=["grad"])["grad"].status == "failed"
+
+
+def test_a_pytree_of_arrays_gets_one_leaf():
+    def scale_tree(
+        tree: PyTree[Float[Array, " n"]], c: Float[Array, ""]
+    ) -> PyTree[Float[Array, " n"]]:
+        return jax.tree_util.tree_map(lambda t: c * t, tree)
+
+    report = sn.testing.check(scale_tree, properties=["shapes", "jit", "grad"])
+    assert report.ok and report["shapes"].status == "passed", str(report)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .._annotations import spec_from_hint
+from .._errors import AnnotationError
+from .._jaxtyping_bridge import pytree_leaf
 from .._spec import (
     AnySpec,
     ArraySpec,
@@ -207,6 +209,14 @@ class Builder:
         if name in _KEY_NAMES and _is_plain_array_hint(hint):
             # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
             return Node("const", value=draw_key((), self.key_seed))
+        leaf = pytree_leaf(hint)
+        if leaf is not None and leaf is not Any:
+            # `PyTree[Float[Array, "n"]]`: a single leaf is a pytree
+            try:
+                leaf_spec = spec_from_hint(leaf)
+            except AnnotationError as e:
+                raise Skip(f"cannot draw argument {path!r} of type {_hint_name(hint)}: {e}") from None
+            return self.value(leaf_spec, path, is_param=is_param, name=name)
         bare = _bare_array_spec(hint)
         if bare is not None:
             # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: a guess, a

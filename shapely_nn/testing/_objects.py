@@ -19,7 +19,9 @@ from ._subject import Skip, checking_mode, make_subject
 __all__ = ["Objects", "construct", "subclasses"]
 
 _MAX_DEPTH = 3
-_LIBRARIES = frozenset({"builtins", "typing", "collections", "numpy", "jax", "jaxlib", "abc"})
+_LIBRARIES = frozenset(
+    {"builtins", "typing", "collections", "numpy", "jax", "jaxlib", "abc", "jaxtyping"}
+)
 _NOT_BUILT = (int, float, complex, bool, str, bytes, type(None), type)
 
 
