@@ -339,9 +339,21 @@ def diagnose_shape(spec: ArraySpec, shape: tuple[int, ...], bound: Bound, path: 
             label, size, _ = exp[j]
             assert size is not None
             s = shape[j]
+            others = sorted({n for n, v in bound.sizes.items() if v == s and n != label and v != 1})
+            if others:
+                names = " or ".join(repr(o) for o in others)
+                who = bound.who.get(others[0])
+                src = f" (bound by {who})" if who and len(others) == 1 else ""
+                out.append(
+                    f"{path}.shape[{j}] is {s}, the size of {names}{src}, where {label!r} "
+                    f"({size}) belongs: a reduction, index or pooling over the wrong axis "
+                    f"(one that removed {label!r} and kept {others[0]!r}), or a transposed "
+                    "operand?"
+                )
             if abs(s - size) == 1:
                 out.append(
-                    f"{label!r} is {s} here but {size} elsewhere: a size off by one "
+                    ("or " if out else "")
+                    + f"{label!r} is {s} here but {size} elsewhere: a size off by one "
                     "(a slice like x[1:] or x[:-1], a missing pad, or an off-by-one "
                     "in a length?)"
                 )

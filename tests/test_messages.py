@@ -232,3 +232,40 @@ def test_union_annotation_reads_as_written():
         "  expected    Float[Array | ndarray, 'batch'] | None\n"
         "  actual      float32[3, 3] (jax.Array)"
     )
+
+
+def test_a_wrong_size_that_is_another_axis_is_diagnosed_as_a_wrong_axis():
+    @sn.shaped
+    def mean_rows(x: Float[Array, "n d"]) -> Float[Array, " n"]:
+        return x.mean(axis=0)  # bug: averages over n, keeps d
+
+    for shape in [(4, 3), (3, 7)]:  # adjacent sizes, and sizes far apart
+        with pytest.raises(sn.ShapeError) as info:
+            mean_rows(jnp.ones(shape))
+        text = str(info.value)
+        diagnosis = text.split("diagnosis", 1)[1]
+        assert diagnosis.split()[0:6] == [
+            "return.shape[0]",
+            "is",
+            str(shape[1]) + ",",
+            "the",
+            "size",
+            "of",
+        ]
+        assert "the wrong axis (one that removed 'n' and kept 'd')" in " ".join(diagnosis.split())
+    # adjacent sizes: the off-by-one reading comes second
+    with pytest.raises(sn.ShapeError) as info:
+        mean_rows(jnp.ones((4, 3)))
+    flat = " ".join(str(info.value).split())
+    assert flat.index("the wrong axis") < flat.index("off by one")
+
+
+def test_an_off_by_one_that_is_no_other_axis_stays_an_off_by_one():
+    @sn.shaped
+    def shift(x: Float[Array, "n d"]) -> Float[Array, "n d"]:
+        return x[1:]
+
+    with pytest.raises(sn.ShapeError) as info:
+        shift(jnp.ones((5, 3)))
+    flat = " ".join(str(info.value).split())
+    assert "a size off by one" in flat and "wrong axis" not in flat

@@ -532,3 +532,17 @@ def test_functions_returning_non_jax_values_are_checked_eagerly_and_jit_is_skipp
     assert report.ok, str(report)
     assert report["jit"].status == "skipped"
     assert report["jit"].reason.startswith("returns something jax.jit cannot return")
+
+
+def test_drawn_sizes_are_distinct_apart_and_no_sum_or_product_of_others():
+    from shapely_nn.testing._sizes import AxisSet
+
+    axes = AxisSet(("a", "b", "c", "d", "e"), (), frozenset())
+    for seed in range(20):
+        for example in range(3):
+            sizes = axes.draw(np.random.default_rng(seed), example=example).single
+            values = sorted(sizes.values())
+            assert all(b - a >= 2 for a, b in zip(values, values[1:])), values
+            pairs = [(x, y) for i, x in enumerate(values) for y in values[i + 1 :]]
+            made = {x + y for x, y in pairs} | {x * y for x, y in pairs}
+            assert not made & set(values), values

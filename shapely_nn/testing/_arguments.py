@@ -215,7 +215,9 @@ class Builder:
             try:
                 leaf_spec = spec_from_hint(leaf)
             except AnnotationError as e:
-                raise Skip(f"cannot draw argument {path!r} of type {_hint_name(hint)}: {e}") from None
+                raise Skip(
+                    f"cannot draw argument {path!r} of type {_hint_name(hint)}: {e}"
+                ) from None
             return self.value(leaf_spec, path, is_param=is_param, name=name)
         bare = _bare_array_spec(hint)
         if bare is not None:

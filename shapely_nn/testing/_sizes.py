@@ -107,10 +107,9 @@ class AxisSet:
             elif ax is not None and ax.test_sizes:
                 pinned[n] = ax.test_sizes[example % len(ax.test_sizes)]
         taken |= set(pinned.values())
-        pool = [s for s in range(2, 40) if s not in taken]
         offset = int(rng.integers(0, 3))
-        pool = pool[offset:] + pool[:offset]
         free = [n for n in self.names if n not in pinned and n not in relations]
+        pool = spaced(len(free), taken - {1}, start=2 + offset)
         order = list(rng.permutation(len(free))) if free else []
         for i, k in enumerate(order):
             single[free[k]] = pool[i % len(pool)]
@@ -130,6 +129,33 @@ class AxisSet:
             variadic[v] = tuple(vpool[(j + r) % len(vpool)] for r in range(rank))
             j += rank
         return Sizes(single, variadic)
+
+
+def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[int]:
+    """`count` sizes from `start` up, none equal to or within 1 of another (or of
+    `taken`), and none the sum or product of two others, so that a reduction
+    over the wrong axis, an off-by-one and a concatenation all read apart. Where
+    small sizes run out, the sums and products are allowed, then adjacency."""
+    for rule in (3, 2, 1):
+        chosen: list[int] = []
+        for c in range(start, stop):
+            if len(chosen) == count:
+                break
+            near = [t for t in (*chosen, *taken) if abs(c - t) < (2 if rule >= 2 else 1)]
+            if near:
+                continue
+            if rule == 3:
+                pool = [*chosen, *taken]
+                made = {a + b for i, a in enumerate(pool) for b in pool[i + 1 :]}
+                made |= {a * b for i, a in enumerate(pool) for b in pool[i + 1 :]}
+                if c in made:
+                    continue
+            chosen.append(c)
+        if len(chosen) == count:
+            return chosen
+    # more axes than sizes below `stop`: cycle (sizes repeat, as before)
+    base = [c for c in range(2, stop) if c not in taken] or [2]
+    return [base[i % len(base)] for i in range(count)]
 
 
 def _relate(single: dict[str, int], relations: dict[str, str]) -> None:
