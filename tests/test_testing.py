@@ -4,6 +4,7 @@ property meant for them, and the public helpers behave."""
 from __future__ import annotations
 
 import abc
+import itertools
 import typing
 from collections.abc import Callable
 from typing import Annotated, NamedTuple
@@ -542,7 +543,7 @@ def test_drawn_sizes_are_distinct_apart_and_no_sum_or_product_of_others():
         for example in range(3):
             sizes = axes.draw(np.random.default_rng(seed), example=example).single
             values = sorted(sizes.values())
-            assert all(b - a >= 2 for a, b in zip(values, values[1:])), values
+            assert all(b - a >= 2 for a, b in itertools.pairwise(values)), values
             pairs = [(x, y) for i, x in enumerate(values) for y in values[i + 1 :]]
             made = {x + y for x, y in pairs} | {x * y for x, y in pairs}
             assert not made & set(values), values
