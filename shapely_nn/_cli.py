@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO, cast
@@ -22,8 +23,8 @@ def cmd_axes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     module = collect_module(load_target(args.target), args.target)
     style = Style(out)
     if not module.axes:
-        out.write(f"{args.target}: no axes declared or used\n")
-        return 0
+        err.write(f"shapely-nn: {args.target} declares no axes and has no jaxtyping annotations\n")
+        return 2
     rows = []
     for a in module.axes:
         if a["declared"]:
@@ -60,8 +61,12 @@ def cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     text = render_module(load_target(args.target), fmt=args.format, name=args.target)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            why = "it is a directory" if os.path.isdir(args.output) else (e.strerror or str(e))
+            raise TargetError(f"cannot write {args.output}: {why}") from None
         err.write(f"wrote {args.output}\n")
     else:
         out.write(text)

@@ -250,7 +250,9 @@ def decorate(
                 _fail_args(plan, args, kwargs, argvals)
         if plan.varargs is not None or plan.varkw is not None:
             _check_var(plan, args, kwargs, single, variadic, argvals)
-        if mode is _STRICT and not plan.unchecked:
+        # strict mode is for one's own code; a package instrumented by
+        # sn.check_package is checked with jaxtyping's meaning
+        if mode is _STRICT and not plan.unchecked and not lenient:
             _strict(plan, args, kwargs)
         if plan.value_params:
             traced = _TRACED["enabled"] if check_traced is None else check_traced

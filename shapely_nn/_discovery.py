@@ -29,8 +29,14 @@ def load_target(target: str) -> types.ModuleType:
     if target.endswith(".py") or path.is_file():
         if not path.is_file():
             raise TargetError(f"no such file: {target}")
-        return _load_file(path.resolve())
-    if path.is_dir() and (path / "__init__.py").is_file():
+        dotted = _module_name(path.resolve())
+        if dotted is None:
+            return _load_file(path.resolve())
+        # a file inside a package: imported as part of it (its relative imports work)
+        root, target = dotted
+        if root not in sys.path:
+            sys.path.insert(0, root)
+    elif path.is_dir() and (path / "__init__.py").is_file():
         parent = str(path.resolve().parent)
         if parent not in sys.path:
             sys.path.insert(0, parent)
@@ -47,9 +53,50 @@ def load_target(target: str) -> types.ModuleType:
             raise TargetError(
                 f"no module named {target!r} (is it installed, or on PYTHONPATH?)"
             ) from None
-        raise TargetError(f"importing {target!r} failed: {type(e).__name__}: {e}") from e
+        raise TargetError(f"importing {target!r} failed{_where(e)}: {type(e).__name__}: {e}") from e
     except Exception as e:
-        raise TargetError(f"importing {target!r} failed: {type(e).__name__}: {e}") from e
+        raise TargetError(f"importing {target!r} failed{_where(e)}: {type(e).__name__}: {e}") from e
+
+
+def _module_name(path: Path) -> tuple[str, str] | None:
+    """(the directory to import from, the dotted name) of a .py file inside a
+    package (its directory holds an __init__.py), else None."""
+    if not (path.parent / "__init__.py").is_file():
+        return None
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    d = path.parent
+    while (d / "__init__.py").is_file() and d.name.isidentifier():
+        parts.insert(0, d.name)
+        d = d.parent
+    if not all(p.isidentifier() for p in parts):
+        return None
+    return str(d), ".".join(parts)
+
+
+def _where(error: BaseException) -> str:
+    """' at file:line (the statement)' for the deepest frame of `error` in code
+    outside the installed libraries: for an annotation that fails while the
+    module is defined (without `from __future__ import annotations`, jaxtyping
+    checks `Float[Array, "a,b"]` then), that names the function and the line."""
+    import linecache
+    import site
+    import sysconfig
+
+    libs = tuple(
+        {*site.getsitepackages(), sysconfig.get_paths()["stdlib"], str(Path(__file__).parent)}
+    )
+    tb = error.__traceback__
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(libs) and not filename.startswith("<"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    filename, lineno = found
+    line = linecache.getline(filename, lineno).strip()
+    return f" at {filename}:{lineno} ({line})" if line else f" at {filename}:{lineno}"
 
 
 def _load_file(path: Path) -> types.ModuleType:
@@ -68,7 +115,7 @@ def _load_file(path: Path) -> types.ModuleType:
         spec.loader.exec_module(module)
     except Exception as e:
         del sys.modules[name]
-        raise TargetError(f"importing {path} failed: {type(e).__name__}: {e}") from e
+        raise TargetError(f"importing {path} failed{_where(e)}: {type(e).__name__}: {e}") from e
     return module
 
 
@@ -115,7 +162,9 @@ def iter_modules(root: types.ModuleType) -> list[types.ModuleType]:
                     first = str(e).strip().splitlines()[0] if str(e).strip() else ""
                     why = f"importing it raised {type(e).__name__}: {first}"
                 elif missing is None:
-                    raise TargetError(f"importing {name!r} failed: {type(e).__name__}: {e}") from e
+                    raise TargetError(
+                        f"importing {name!r} failed{_where(e)}: {type(e).__name__}: {e}"
+                    ) from e
                 else:
                     why = f"it needs {missing!r}, which is not installed ({type(e).__name__}: {e})"
                 skipped.append(name)

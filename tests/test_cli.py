@@ -164,7 +164,8 @@ def test_submodule_needing_a_missing_optional_dependency_is_skipped_with_a_warni
     (tmp_path / "pkg_with_extra" / "broken.py").write_text("raise RuntimeError('boom')\n")
     r = run("check", "pkg_with_extra", env=env)
     assert r.returncode == 2
-    assert "importing 'pkg_with_extra.broken' failed: RuntimeError: boom" in r.stderr
+    assert "importing 'pkg_with_extra.broken' failed at " in r.stderr
+    assert "broken.py:1 (raise RuntimeError('boom')): RuntimeError: boom" in r.stderr
 
 
 def test_axes_and_check_on_methods_of_a_plain_class(tmp_path):
@@ -203,3 +204,55 @@ def test_a_malformed_annotation_is_a_failure_not_a_crash(tmp_path):
     assert "Traceback" not in r.stderr
     assert "bad      FAIL" in r.stdout and "good     ok" in r.stdout
     assert "its annotations cannot be used: bad(), return: the symbolic axis 'n+'" in r.stdout
+
+
+def test_docs_output_to_a_missing_directory_or_a_directory_is_a_message(tmp_path):
+    for out, why in [
+        (tmp_path / "no" / "such" / "AXES.md", "No such file"),
+        (tmp_path, "a directory"),
+    ]:
+        r = run("docs", "cli_pkg_ok", "-o", str(out))
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+        assert f"shapely-nn: error: cannot write {out}: " in r.stderr and why in r.stderr
+
+
+def test_a_file_inside_a_package_is_checked_by_path(tmp_path):
+    package(
+        tmp_path,
+        "userproj",
+        {
+            "__init__.py": "",
+            "util.py": "SCALE = 2\n",
+            "layers.py": "from jaxtyping import Array, Float\n"
+            "from .util import SCALE\n\n"
+            "def double(x: Float[Array, ' n']) -> Float[Array, ' n']:\n"
+            "    return SCALE * x\n",
+        },
+    )
+    r = run("check", str(tmp_path / "userproj" / "layers.py"), "--property", "shapes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "double   ok" in r.stdout
+
+
+def test_a_malformed_annotation_evaluated_at_import_names_the_line(tmp_path):
+    env = package(
+        tmp_path,
+        "commas",
+        {
+            "__init__.py": "from jaxtyping import Array, Float\n\n"
+            "def f(x: Float[Array, 'a,b']) -> Float[Array, 'a']:\n"
+            "    return x[:, 0]\n",
+        },
+    )
+    r = run("check", "commas", env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "commas/__init__.py:3 (def f(x: Float[Array, 'a,b']) -> Float[Array, 'a']:)" in r.stderr
+    assert "ValueError" in r.stderr
+
+
+def test_axes_on_a_module_without_annotations_is_a_usage_error(tmp_path):
+    env = package(tmp_path, "plainpkg", {"__init__.py": "def f(x):\n    return x\n"})
+    r = run("axes", "plainpkg", env=env)
+    assert r.returncode == 2
+    assert "plainpkg declares no axes and has no jaxtyping annotations" in r.stderr
