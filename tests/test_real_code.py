@@ -432,3 +432,16 @@ def test_a_pytree_of_arrays_gets_one_leaf():
 
     report = sn.testing.check(scale_tree, properties=["shapes", "jit", "grad"])
     assert report.ok and report["shapes"].status == "passed", str(report)
+
+
+def test_an_example_too_large_for_memory_is_skipped_before_it_runs():
+    def grid(x: Float[Array, " dim"], order: int = 10) -> Float[Array, " dim"]:
+        # order**dim points: Gauss-Hermite style, exponential in a drawn size
+        pts = jnp.stack(jnp.meshgrid(*[jnp.arange(order, dtype=x.dtype)] * x.shape[0]))
+        return x * pts.mean()
+
+    report = sn.testing.check(grid, sizes={"dim": 9}, properties=["shapes"])
+    assert report["shapes"].status == "skipped", str(report)
+    assert "would hold an array of shape (9, 10, 10" in report["shapes"].reason
+    assert "pin smaller sizes with sizes=" in report["shapes"].reason
+    assert sn.testing.check(grid, sizes={"dim": 3}, properties=["shapes"]).ok

@@ -25,6 +25,24 @@ from ._subject import Skip, Subject
 __all__ = ["SCALE", "Example", "Fail", "Runner", "clean", "float_kind", "one_line", "tree_arrays"]
 
 SCALE = 1000.0  # the "large values" example multiplies inputs by this
+MAX_ELEMENTS = 50_000_000  # the largest array an example may make (200 MB of float32)
+
+
+def _largest(jaxpr: Any) -> tuple[int, tuple[int, ...]]:
+    """The largest array (elements, shape) a jaxpr makes, sub-jaxprs included."""
+    best: tuple[int, tuple[int, ...]] = (0, ())
+    for eqn in jaxpr.eqns:
+        for v in eqn.outvars:
+            shape = tuple(getattr(v.aval, "shape", ()) or ())
+            size = int(np.prod(shape)) if shape else 1
+            if size > best[0]:
+                best = (size, shape)
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (list, tuple)) else [param]:
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    best = max(best, _largest(inner))
+    return best
 
 
 class Fail(Exception):
@@ -156,6 +174,7 @@ class Runner:
         self.numpy = subject.uses_numpy()
         self._examples: list[Example] | None = None
         self._compiled: dict[Any, Any] = {}
+        self._budgeted: set[Any] = set()
         self.vmapped: dict[Any, Any] = {}
         self.first_fp: Any = None
         self.grad_errors: dict[Any, BaseException] = {}
@@ -229,6 +248,7 @@ class Runner:
             if i == 0:
                 self.first_fp = drawn.fingerprint()
             ex.alt = redraw_like(drawn, seed=seed * 7 + i, scale=scale)
+            self._within_budget(ex)
             self._eager(ex)
             if ex.error is not None and drawn.guessed:
                 path, what, remedy = drawn.guessed[0]
@@ -246,6 +266,34 @@ class Runner:
                 ex.rejected = rejection(ex.error, self.package)
             out.append(ex)
         return out
+
+    def _within_budget(self, ex: Example) -> None:
+        """Skip an example whose computation would hold an array larger than
+        `MAX_ELEMENTS` (some functions grow exponentially with a size: Gauss-Hermite
+        quadrature with order**dim points), found by tracing it, which runs
+        nothing. Each example shape is traced once."""
+        fp = ex.drawn.fingerprint()
+        if self.numpy or fp in self._budgeted:
+            return
+        self._budgeted.add(fp)
+        import jax
+
+        drawn, checked = ex.drawn, self.subject.checked_for(ex.sizes.single)
+
+        def call(*leaves: Any) -> Any:
+            args, kwargs = drawn.build(list(leaves))
+            return checked(*args, **kwargs)
+
+        try:
+            jaxpr = jax.make_jaxpr(call)(*drawn.leaves)
+        except Exception:
+            return  # the runs themselves will say what is wrong
+        size, shape = _largest(jaxpr.jaxpr)
+        if size > MAX_ELEMENTS:
+            raise Skip(
+                f"for sizes {ex.sizes.describe()} the function would hold an array of "
+                f"shape {shape} ({size:,} elements); pin smaller sizes with sizes="
+            )
 
     def _eager(self, ex: Example) -> None:
         """The reference run. numpy functions always run eagerly; jax functions run
