@@ -7,8 +7,9 @@ import numpy as np
 
 from .._errors import ShapeError, ValueConstraintError
 from .._values import check_leaves
-from ._runner import Example, Fail, Runner, float_kind, one_line
+from ._runner import Example, Fail, Runner, float_kind
 from ._subject import Skip
+from ._wording import one_line
 
 __all__ = ["dtype", "shapes", "values"]
 

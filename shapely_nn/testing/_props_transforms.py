@@ -12,8 +12,9 @@ import numpy as np
 
 from .._errors import ShapeError
 from ._compare import as_numpy, compare, fmt_diff
-from ._runner import Example, Fail, Runner, float_kind, one_line
+from ._runner import Example, Fail, Runner, float_kind
 from ._subject import Skip
+from ._wording import one_line
 
 __all__ = ["grad", "jit", "retrace", "vmap"]
 

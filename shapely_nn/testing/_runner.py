@@ -5,7 +5,6 @@ collects their results into a `Report`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,8 +20,9 @@ from ._rejection import package_of, rejection, suggested_sizes
 from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
 from ._subject import Skip, Subject
+from ._wording import clean, one_line, refusal
 
-__all__ = ["SCALE", "Example", "Fail", "Runner", "clean", "float_kind", "one_line", "tree_arrays"]
+__all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]
 
 SCALE = 1000.0  # the "large values" example multiplies inputs by this
 MAX_ELEMENTS = 50_000_000  # the largest array an example may make (200 MB of float32)
@@ -73,41 +73,6 @@ class Example:
         return f"{self.sizes.describe()}{extra}"
 
 
-def one_line(error: BaseException, limit: int = 400) -> str:
-    """An exception's message as one readable line: its first line (beartype's and
-    jax's run on for pages), cut at `limit` characters."""
-    text = str(error).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    if len(first) > limit:
-        first = first[: limit - 3] + "..."
-    return first + (" (...)" if text.count("\n") and len(first) < limit else "")
-
-
-# shapely_nn's own machinery, as jax's messages name it
-_HARNESS_PATH = re.compile(r"\s*(at|in) \S*shapely_nn[/\\]testing[/\\]\S+\.py:\d+")
-_HARNESS_FUNCTION = re.compile(r"\b(function|tracing) (forward|projected|flat|both)\b")
-_LEAF = re.compile(r"\b(float_leaves|leaves)\[(\d+)\]")
-
-
-def clean(text: str, ex: Example | None, name: str, floats: list[int]) -> str:
-    """A report's text in the user's terms: the drawn argument's path for
-    `leaves[3]`, the function's name for the harness's wrappers, no file paths
-    inside shapely_nn."""
-    text = _HARNESS_PATH.sub("", text)
-    text = _HARNESS_FUNCTION.sub(lambda m: f"{m.group(1)} {name}", text)
-    if ex is not None:
-        infos = ex.drawn.infos
-
-        def path(m: re.Match[str]) -> str:
-            i = int(m.group(2))
-            if m.group(1) == "float_leaves":
-                i = floats[i] if i < len(floats) else -1
-            return f"argument {infos[i].path}" if 0 <= i < len(infos) else m.group(0)
-
-        text = _LEAF.sub(path, text).replace("argument argument ", "argument ")
-    return text
-
-
 def float_kind(x: Any) -> bool:
     dt = getattr(x, "dtype", None)
     return dt is not None and (str(dt).startswith(("float", "bfloat")))
@@ -118,16 +83,6 @@ def tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]
 
     flat = jax.tree_util.tree_leaves(value)
     return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
-
-
-def _refusal(message: str) -> str:
-    return (
-        f"the function refused inputs drawn from its annotations through its own check "
-        f"({message}). If that is a precondition, state it: sizes={{'a': '2*b'}} for a "
-        "relation between axes, fixed={'arg': value} for an argument (or "
-        "sn.testing.between(low, high)), or the same in a [tool.shapely_nn.functions] "
-        "entry of the configuration"
-    )
 
 
 def _describe_user(user: dict[str, Any], given: dict[str, Any], seed: int) -> str:
@@ -452,7 +407,7 @@ class Runner:
         if ran == 0 and refused:
             ex = refused[0]
             return PropertyResult(
-                prop.name, "rejected", _refusal(ex.rejected or ""), ex.where(), ex.seed, ex.index
+                prop.name, "rejected", refusal(ex.rejected or ""), ex.where(), ex.seed, ex.index
             )
         if ran == 0:
             reason = skipped[0] if skipped else "no examples"
