@@ -102,6 +102,18 @@ def pytest_load_initial_conftests(
         except ValueError:
             packages = []
     if packages:
+        import importlib.util
+
+        for name in packages:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                raise pytest.UsageError(
+                    f"{OPT_PACKAGES}: no package named {name!r} (is it installed, or on "
+                    "PYTHONPATH?)"
+                )
         import shapely_nn
 
         mode, _ = _mode(early_config)
@@ -131,7 +143,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     extra = []
     packages = _split(config.getoption(OPT_PACKAGES)) or _split(config.getini(INI_PACKAGES))
     if packages:
-        extra.append(f"checked packages: {', '.join(packages)}")
+        extra.append(
+            f"checked packages: {', '.join(packages)} (with jaxtyping's meaning: axes per "
+            "call, strict mode does not apply to them)"
+        )
     generate = _generate_targets(config)
     if generate:
         extra.append(f"generated tests: {', '.join(generate)}")
@@ -181,3 +196,42 @@ def pytest_collection_modifyitems(
         )
         collector.package = name
         items.extend(session.genitems(collector))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    """Reports of generated tests in the user's terms: a skip points at the
+    function under test (not into pytest) and names it; a failure is the
+    property's report alone (no "All traceback entries are hidden")."""
+    outcome = yield
+    if call.when != "call" or not getattr(
+        getattr(item, "obj", None), "__shapely_nn_generated__", False
+    ):
+        return
+    report = outcome.get_result()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    case = params.get("case")
+    if not isinstance(case, tuple) or len(case) != 3:
+        return
+    name, obj, prop = case
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _, _, reason = report.longrepr
+        reason = reason.removeprefix("Skipped: ")
+        path, line = _source_of(obj, report.longrepr[0], report.longrepr[1])
+        report.longrepr = (path, line, f"Skipped: {name}[{prop}]: {reason}")
+    elif report.failed and call.excinfo is not None:
+        report.longrepr = str(call.excinfo.value)
+
+
+def _source_of(obj: Any, path: str, line: int) -> tuple[str, int]:
+    """Where the function under test is defined (file, 0-based line)."""
+    import inspect
+
+    fn = getattr(obj, "cls", None)
+    fn = getattr(fn, obj.name) if fn is not None else obj
+    try:
+        fn = inspect.unwrap(getattr(fn, "__func__", fn))
+        _, first = inspect.getsourcelines(fn)
+        return inspect.getsourcefile(fn) or path, first - 1
+    except (TypeError, OSError, ValueError):
+        return path, line

@@ -170,6 +170,14 @@ def test_generate_collects_tests_without_a_test_file(pytester, monkeypatch):
     assert "changed when only example 0 along 'batch' was perturbed" in out
     assert "shapely-generate:cli_pkg_bug::test_cli_pkg_bug[norm.normalize[batch]]" in out
     assert "_check.py" not in out  # the report, not a stack of library internals
+    assert "All traceback entries are hidden" not in out
+
+    # skips point at the function under test and name it, not into pytest
+    r = pytester.runpytest_subprocess(*_gen_args("-ra", "-k", "scale"))
+    r.stdout.fnmatch_lines(
+        ["SKIPPED [[]1[]] *cli_pkg_bug*norm.py:*: norm.scale[[]set[]]: no axis of kind 'set'"]
+    )
+    assert "_pytest/python.py" not in r.stdout.str()
 
 
 def test_generated_ids_are_identical_under_xdist(pytester, monkeypatch):
@@ -203,3 +211,47 @@ def test_last_failed_reruns_only_the_failing_generated_case(pytester, monkeypatc
     again = pytester.runpytest_subprocess(*args, "--lf")
     again.assert_outcomes(failed=1)
     assert "19 deselected" in again.stdout.str()
+
+
+def test_instrumented_packages_are_not_held_to_strict_mode(pytester):
+    pkg = pytester.mkpydir("plain_pkg")
+    (pkg / "model.py").write_text(
+        textwrap.dedent(
+            """
+            from jaxtyping import Array, Float
+
+            def f(x: Float[Array, "n d"]) -> Float[Array, " d"]:
+                return x.sum(axis=0)
+            """
+        )
+    )
+    pytester.makepyfile(
+        test_use="""
+        import jax.numpy as jnp
+        import pytest
+        import shapely_nn as sn
+        import plain_pkg.model as m
+
+        def test_undeclared_axes_are_fine_in_their_package():
+            assert sn.get_mode() == "strict"
+            assert m.f(jnp.ones((2, 3))).shape == (3,)
+
+        def test_still_checked():
+            with pytest.raises(sn.ShapeError):
+                m.f(jnp.ones(3))
+        """
+    )
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--shapely-packages=plain_pkg")
+    r.assert_outcomes(passed=2)
+    r.stdout.fnmatch_lines(
+        [
+            "*mode strict*checked packages: plain_pkg (with jaxtyping's meaning*strict mode does not apply to them)*"
+        ]
+    )
+
+
+def test_an_unknown_package_is_a_usage_error(pytester):
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--shapely-packages=nopkg_xyz")
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*--shapely-packages: no package named 'nopkg_xyz'*"])

@@ -164,4 +164,5 @@ def generate_tests(
         if result.status == "skipped":
             pytest.skip(result.reason)
 
+    test_generated.__shapely_nn_generated__ = True  # type: ignore[attr-defined]
     return test_generated
