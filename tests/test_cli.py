@@ -256,3 +256,27 @@ def test_axes_on_a_module_without_annotations_is_a_usage_error(tmp_path):
     r = run("axes", "plainpkg", env=env)
     assert r.returncode == 2
     assert "plainpkg declares no axes and has no jaxtyping annotations" in r.stderr
+
+
+def test_check_flags_a_typo_of_an_axis_declared_in_the_same_package(tmp_path):
+    env = package(
+        tmp_path,
+        "typopkg",
+        {
+            "__init__.py": "import shapely_nn as sn\n"
+            "from jaxtyping import Array, Float\n\n"
+            "sn.axis('batch', 'examples', kind='batch')\n"
+            "sn.axis('feat', 'features')\n\n"
+            "def good(x: Float[Array, 'batch feat']) -> Float[Array, 'batch feat']:\n"
+            "    return 2 * x\n\n"
+            "def typo(x: Float[Array, 'bacth feat']) -> Float[Array, 'bacth feat']:\n"
+            "    return 2 * x\n\n"
+            "def other(x: Float[Array, 'rows cols']) -> Float[Array, 'rows cols']:\n"
+            "    return 2 * x\n",
+        },
+    )
+    r = run("check", "typopkg", "--property", "shapes", env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    flat = " ".join(r.stdout.split())
+    assert "typo FAIL" in flat and "good ok" in flat and "other ok" in flat
+    assert "axis 'bacth' is not declared; did you mean 'batch' (declared in typopkg)?" in flat

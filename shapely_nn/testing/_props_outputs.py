@@ -15,6 +15,9 @@ __all__ = ["dtype", "shapes", "values"]
 
 
 def shapes(r: Runner, ex: Example) -> None:
+    typo = r.subject.typos()
+    if typo is not None:
+        raise Fail(typo)
     if ex.error is not None and not isinstance(ex.error, ValueConstraintError):
         if isinstance(ex.error, ShapeError):
             raise Fail(str(ex.error))

@@ -12,23 +12,10 @@ import re
 import types
 from typing import Any
 
-__all__ = ["package_of", "rejection", "suggested_sizes"]
+__all__ = ["rejection", "suggested_sizes"]
 
 # exceptions equinox.error_if raises (eagerly, or from compiled code)
 _ERROR_IF = ("EquinoxRuntimeError", "EqxRuntimeError")
-
-
-def package_of(fn: Any) -> str:
-    """The top-level package a function was written in."""
-    import inspect
-
-    inner = getattr(fn, "__func__", fn)
-    try:
-        inner = inspect.unwrap(inner)
-    except ValueError:
-        pass
-    module = getattr(inner, "__module__", None) or ""
-    return module.split(".")[0]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -16,10 +16,10 @@ from .._errors import ShapeError
 from .._spec import ArraySpec
 from ._arguments import Drawn, draw_example, redraw_like
 from ._objects import Objects
-from ._rejection import package_of, rejection, suggested_sizes
+from ._rejection import rejection, suggested_sizes
 from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
-from ._subject import Skip, Subject
+from ._subject import Skip, Subject, package_of
 from ._wording import clean, one_line, refusal
 
 __all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]

@@ -100,6 +100,31 @@ class Subject:
             out.append(self.plan.ret)
         return out
 
+    def typos(self) -> str | None:
+        """An axis name that is not declared but is close to one declared in the
+        function's own package ('bacth' beside a declared 'batch'): a typo the
+        shape checks cannot see, as the name binds like any other."""
+        import difflib
+
+        package = package_of(self.fn)
+        reg = registry()
+        own = [a.name for a in reg if (a.declared_in or "").split(".")[0] == package]
+        if not package or not own:
+            return None
+        for name in self.plan.axes_used:
+            if name in reg:
+                continue
+            close = difflib.get_close_matches(name, own, n=1, cutoff=0.75)
+            if close:
+                ax = reg.get(close[0])
+                where = f" (declared in {ax.declared_in})" if ax and ax.declared_in else ""
+                return (
+                    f"axis {name!r} is not declared; did you mean {close[0]!r}{where}? "
+                    f"An undeclared name binds a size like any other, so a typo goes "
+                    f"unnoticed. Fix the name, or declare it with sn.axis({name!r}, ...)"
+                )
+        return None
+
     def static_ints(self) -> list[str]:
         """Int parameters without a default that a jit wrapper compiles for (jax.jit's
         static arguments, equinox.filter_jit's non-array ones): they are drawn like
@@ -120,6 +145,16 @@ class Subject:
             if default is inspect.Parameter.empty and p.name not in _POSITION_NAMES:
                 out.append(p.name)
         return out
+
+
+def package_of(fn: Any) -> str:
+    """The top-level package a function was written in."""
+    inner = getattr(fn, "__func__", fn)
+    try:
+        inner = inspect.unwrap(inner)
+    except ValueError:
+        pass
+    return (getattr(inner, "__module__", None) or "").split(".")[0]
 
 
 _POSITION_NAMES = frozenset({"axis", "axes", "dim", "dims", "index", "idx", "position"})
