@@ -104,8 +104,6 @@ class Subject:
         """An axis name that is not declared but is close to one declared in the
         function's own package ('bacth' beside a declared 'batch'): a typo the
         shape checks cannot see, as the name binds like any other."""
-        import difflib
-
         package = package_of(self.fn)
         reg = registry()
         own = [a.name for a in reg if (a.declared_in or "").split(".")[0] == package]
@@ -114,7 +112,7 @@ class Subject:
         for name in self.plan.axes_used:
             if name in reg:
                 continue
-            close = difflib.get_close_matches(name, own, n=1, cutoff=0.75)
+            close = [o for o in own if len(name) >= 3 and _one_edit(name, o)]
             if close:
                 ax = reg.get(close[0])
                 where = f" (declared in {ax.declared_in})" if ax and ax.declared_in else ""
@@ -145,6 +143,23 @@ class Subject:
             if default is inspect.Parameter.empty and p.name not in _POSITION_NAMES:
                 out.append(p.name)
         return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one letter changed, added, removed, or two
+    neighbours swapped (a typo)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def package_of(fn: Any) -> str:
