@@ -30,8 +30,11 @@ the exit status is 1, as it is for a crash.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import re
+import resource
+import signal
 import subprocess
 import sys
 import time
@@ -112,12 +115,37 @@ def _category(reason: str) -> str:
     return reason.splitlines()[0][:120]
 
 
+PER_FUNCTION_S = 240  # a function still running after this is stopped and listed
+MEMORY_LIMIT = 8 * 2**30  # address space of a run: allocations past it raise MemoryError
+
+
+class _TimeUp(BaseException):
+    """A function ran past PER_FUNCTION_S."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    def stop(signum, frame):
+        raise _TimeUp()
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def run_one(pkg: str, mode: str, verbose: bool) -> dict:
     """One package, one way, in this process: the figures, and lines to print."""
     import shapely_nn as sn
     from shapely_nn.testing._generate import case_options, discover, run_case
     from shapely_nn.testing._settings import Settings
 
+    # some code is exponential in a size (order**dim quadrature points built in
+    # Python): past the limit it raises MemoryError, which the check reports
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     if mode == "instrumented":
         sn.check_package(pkg)
     sys.path.insert(0, str(CONFIGS))
@@ -137,9 +165,14 @@ def run_one(pkg: str, mode: str, verbose: bool) -> dict:
     for name, obj in cases:
         counts["found"] += 1
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _time_limit(PER_FUNCTION_S):
                 warnings.simplefilter("ignore")  # the package's own warnings
                 report = run_case(obj, case_options(name, obj, {"examples": 3}, settings))
+        except _TimeUp:
+            counts["skipped"] += 1
+            skipped[f"took over {PER_FUNCTION_S} s (stopped)"] += 1
+            lines.append(f"  TIME {name}: stopped after {PER_FUNCTION_S} s")
+            continue
         except Exception as e:  # shapely_nn itself crashed: always a bug here
             counts["crashes"] += 1
             lines.append(f"  CRASH {name}: shapely_nn raised {type(e).__name__}: {e}")

@@ -211,6 +211,11 @@ class Runner:
                     f"{path}: the function refused {what} ({type(ex.error).__name__}: "
                     f"{one_line(ex.error, 200)}); {remedy}"
                 )
+            if isinstance(ex.error, MemoryError) or "RESOURCE_EXHAUSTED" in str(ex.error or ""):
+                raise Skip(
+                    f"ran out of memory for sizes {ex.sizes.describe()}; pin smaller sizes "
+                    "with sizes="
+                )
             if isinstance(ex.error, NotImplementedError):
                 raise Skip(
                     f"raised NotImplementedError{': ' + str(ex.error) if str(ex.error) else ''} "

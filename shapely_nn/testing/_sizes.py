@@ -131,6 +131,9 @@ class AxisSet:
         return Sizes(single, variadic)
 
 
+SMALL = 10  # sizes below this avoid sums and products too
+
+
 def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[int]:
     """`count` sizes from `start` up, none equal to or within 1 of another (or of
     `taken`), and none the sum or product of two others, so that a reduction
@@ -138,7 +141,9 @@ def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[
     small sizes run out, the sums and products are allowed, then adjacency."""
     for rule in (3, 2, 1):
         chosen: list[int] = []
-        for c in range(start, stop):
+        # sums and products are avoided only while sizes stay small (code can be
+        # exponential in a size: order**dim quadrature points)
+        for c in range(start, SMALL if rule == 3 else stop):
             if len(chosen) == count:
                 break
             near = [t for t in (*chosen, *taken) if abs(c - t) < (2 if rule >= 2 else 1)]
