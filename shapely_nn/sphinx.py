@@ -69,9 +69,56 @@ def _process_docstring(
         logging.getLogger(__name__).warning(f"shapely_nn: cannot describe {name}: {e}")
 
 
-def _glossary_directive() -> Any:
+def _inline(text: str) -> list[Any]:
+    """docutils nodes for a table cell written with the ``literal`` and **strong**
+    markup the renderer uses (built directly, so the same table appears whatever
+    parser reads the page: reST or MyST)."""
+    import re
+
     from docutils import nodes
-    from docutils.statemachine import StringList
+
+    out: list[Any] = []
+    for part in re.split(r"(``[^`]+``|\*\*[^*]+\*\*)", text):
+        if part.startswith("``") and part.endswith("``") and len(part) > 4:
+            out.append(nodes.literal(part[2:-2], part[2:-2]))
+        elif part.startswith("**") and part.endswith("**") and len(part) > 4:
+            out.append(nodes.strong(part[2:-2], part[2:-2]))
+        elif part:
+            out.append(nodes.Text(part))
+    return out
+
+
+def table_node(header: list[str], rows: list[list[str]]) -> Any:
+    """A docutils table: a header row, then `rows`."""
+    from docutils import nodes
+
+    table = nodes.table(classes=["shapely-axes"])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for j, h in enumerate(header):
+        # relative widths (the text builder reads them as characters)
+        width = max(len(h), *(len(r[j].replace("``", "")) for r in rows)) if rows else len(h)
+        group += nodes.colspec(colwidth=max(width, 4))
+
+    def row(cells: list[str]) -> Any:
+        r = nodes.row()
+        for cell in cells:
+            entry = nodes.entry()
+            entry += nodes.paragraph("", "", *_inline(cell))
+            r += entry
+        return r
+
+    head = nodes.thead()
+    head += row(header)
+    body = nodes.tbody()
+    for cells in rows:
+        body += row(cells)
+    group += head
+    group += body
+    return table
+
+
+def _glossary_directive() -> Any:
     from sphinx.util.docutils import SphinxDirective
 
     class ShapelyAxes(SphinxDirective):
@@ -81,19 +128,14 @@ def _glossary_directive() -> Any:
         def run(self) -> list[Any]:
             from ._discovery import TargetError, load_target
             from ._docmodel import collect_module
-            from ._render import GLOSSARY_HEADER, glossary_rows, rst_table
+            from ._render import GLOSSARY_HEADER, glossary_rows
 
             target = self.arguments[0]
             try:
                 doc = collect_module(load_target(target), target)
             except TargetError as e:
                 raise self.error(f"shapely-axes: {e}") from None
-            text = rst_table(glossary_rows(doc, "``"), GLOSSARY_HEADER)
-            container = nodes.container()
-            self.state.nested_parse(
-                StringList(text, source=f"<shapely-axes {target}>"), self.content_offset, container
-            )
-            return container.children
+            return [table_node(GLOSSARY_HEADER, glossary_rows(doc, "``"))]
 
     return ShapelyAxes
 

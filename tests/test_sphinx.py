@@ -84,3 +84,30 @@ def test_project_docs_build_without_warnings(tmp_path):
     assert "width of the transformer" in examples  # the glossary, generated
     assert "Simplex('klass')" in examples  # an axis table from autodoc
     assert (out / "api.html").exists()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning", "ignore::DeprecationWarning")
+def test_the_glossary_is_a_table_on_myst_and_rst_pages(tmp_path, monkeypatch):
+    pytest.importorskip("myst_parser")
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        'extensions = ["myst_parser", "sphinx.ext.autodoc", "shapely_nn.sphinx"]\n'
+        'project = "t"\nsource_suffix = {".rst": "restructuredtext", ".md": "markdown"}\n'
+    )
+    (src / "index.rst").write_text(
+        "T\n=\n\n.. toctree::\n\n   page\n\n.. shapely-axes:: cli_pkg_ok\n"
+    )
+    (src / "page.md").write_text("# Page\n\n```{shapely-axes} cli_pkg_ok\n```\n")
+    out = tmp_path / "out"
+    assert build_main(["-W", "-q", "-b", "html", str(src), str(out)]) == 0
+    for name in ("index.html", "page.html"):
+        html = (out / name).read_text()
+        table = html.split('<table class="shapely-axes', 1)
+        assert len(table) == 2, f"{name}: no glossary table"
+        body = table[1].split("</table>", 1)[0]
+        assert "<th" in body and "independent examples in a minibatch" in body
+        # code as code, not as literal markup
+        assert '<code class="docutils literal notranslate"><span class="pre">batch</span></code>' in body
+        assert "list-table" not in html and "``" not in body
