@@ -51,3 +51,32 @@ def test_error_hierarchy_keeps_jaxtyping_except_clauses_working():
     ):
         assert issubclass(cls, sn.ShapelyError)
         assert cls.__module__ == "shapely_nn"
+
+
+def test_testing_all_is_pinned():
+    assert sorted(sn.testing.__all__) == sorted(
+        [
+            "DEFAULT",
+            "PROPERTIES",
+            "PropertyResult",
+            "Report",
+            "assert_checks",
+            "assert_loss_decreases",
+            "between",
+            "check",
+            "dummy_args",
+            "generate_tests",
+            "init",
+            "register",
+        ]
+    )
+
+
+def test_every_export_is_in_the_api_reference():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    missing = [n for n in sn.__all__ if f"shapely_nn.{n}\n" not in page]
+    missing += [n for n in sn.testing.__all__ if f"shapely_nn.testing.{n}\n" not in page]
+    assert "shapely_nn.KINDS\n" in page  # (py:data entries count too)
+    assert not missing, f"add these to docs/api.md: {missing}"

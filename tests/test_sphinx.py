@@ -83,7 +83,12 @@ def test_project_docs_build_without_warnings(tmp_path):
     examples = (out / "examples.html").read_text()
     assert "width of the transformer" in examples  # the glossary, generated
     assert "Simplex('klass')" in examples  # an axis table from autodoc
-    assert (out / "api.html").exists()
+    api = (out / "api.html").read_text()
+    # `single backticks` in docstrings render as code, not as <cite>
+    assert "<cite>" not in api and api.count('class="docutils literal') > 50
+    assert "Getting started" in (out / "index.html").read_text()
+    assert "shapely.css" in api  # full-width, wrapped code blocks
+    assert "©." not in api  # a footer with a holder
 
 
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning", "ignore::DeprecationWarning")
