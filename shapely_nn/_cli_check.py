@@ -134,6 +134,16 @@ def add_check_parser(sub: Any, target_help: str, positive: Any) -> None:
         help="a non-array argument's value, as a Python literal, for every function that "
         "has it (eps=1e-5); repeatable",
     )
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where jax's compiled programs are kept between runs (default: the "
+        "platform's cache directory, or $SHAPELY_NN_CACHE_DIR)",
+    )
+    cache.add_argument(
+        "--no-cache", action="store_true", help="compile everything afresh, keep nothing"
+    )
     p.add_argument(
         "--public-only",
         action="store_true",
@@ -158,9 +168,13 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing._cache import ENV_VAR
     from .testing._generate import case_options, discover, run_case
     from .testing._properties import PROPERTIES
 
+    if args.no_cache or args.cache_dir:
+        # (the environment also reaches --jobs workers)
+        os.environ[ENV_VAR] = "off" if args.no_cache else args.cache_dir
     settings = _settings(args)
     module = load_target(args.target)
     functions = discover(module, private=not args.public_only)

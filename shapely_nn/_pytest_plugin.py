@@ -19,6 +19,7 @@ INI_MODE = "shapely_mode"
 INI_PACKAGES = "shapely_packages"
 INI_GENERATE = "shapely_generate"
 INI_CLASS_SCOPE = "shapely_class_scope"
+INI_CACHE_DIR = "shapely_cache_dir"
 MODES = ("off", "on", "strict")
 
 
@@ -63,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         INI_PACKAGES, "packages to check through the import hook", type="args", default=[]
     )
     parser.addini(INI_GENERATE, "packages to collect generated tests for", type="args", default=[])
+    parser.addini(
+        INI_CACHE_DIR,
+        "where generated tests keep jax's compiled programs between runs ('off' for "
+        "none; default: $SHAPELY_NN_CACHE_DIR, else the platform's cache directory)",
+        default=None,
+    )
     parser.addini(
         INI_CLASS_SCOPE,
         "share a method's axes with the fields of self in the checked packages "
@@ -130,6 +137,10 @@ def pytest_configure(config: pytest.Config) -> None:
     mode, source = _mode(config)
     shapely_nn.set_mode(mode)  # type: ignore[arg-type]
     config._shapely_mode = (mode, source)  # type: ignore[attr-defined]
+    cache = config.getini(INI_CACHE_DIR)
+    if cache:
+        # read by the first check (importing jax here would slow every session)
+        os.environ["SHAPELY_NN_CACHE_DIR"] = str(cache)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -37,6 +37,13 @@ def transform(request):
     return TRANSFORMS[request.param]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compilation_cache(tmp_path_factory):
+    """The suite keeps jax's compiled programs in a directory of its own."""
+    sn.testing.set_cache_dir(tmp_path_factory.mktemp("jax-cache"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _default_mode():
     """Every test starts in mode "on" and leaves it that way."""

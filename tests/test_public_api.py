@@ -68,6 +68,7 @@ def test_testing_all_is_pinned():
             "generate_tests",
             "init",
             "register",
+            "set_cache_dir",
         ]
     )
 

@@ -114,5 +114,8 @@ def test_the_glossary_is_a_table_on_myst_and_rst_pages(tmp_path, monkeypatch):
         body = table[1].split("</table>", 1)[0]
         assert "<th" in body and "independent examples in a minibatch" in body
         # code as code, not as literal markup
-        assert '<code class="docutils literal notranslate"><span class="pre">batch</span></code>' in body
+        assert (
+            '<code class="docutils literal notranslate"><span class="pre">batch</span></code>'
+            in body
+        )
         assert "list-table" not in html and "``" not in body

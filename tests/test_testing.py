@@ -550,3 +550,33 @@ def test_drawn_sizes_are_distinct_apart_and_no_sum_or_product_of_others():
                     pairs = [(x, y) for i, x in enumerate(values) for y in values[i + 1 :]]
                     made = {x + y for x, y in pairs} | {x * y for x, y in pairs}
                     assert not made & set(values), values
+
+
+def test_compiled_programs_are_kept_in_the_persistent_cache(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    code = (
+        "import shapely_nn as sn\n"
+        "from shapely_nn.examples import mlp\n"
+        "assert sn.testing.check(mlp.hidden, examples=1).ok\n"
+    )
+    cache = tmp_path / "cache"
+    env = {**__import__("os").environ, "SHAPELY_NN_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    assert any(cache.iterdir())  # programs written
+    off = {**env, "SHAPELY_NN_CACHE_DIR": "off"}
+    other = tmp_path / "untouched"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code + "import jax; assert not jax.config.jax_compilation_cache_dir\n",
+        ],
+        check=True,
+        env={**off, "XDG_CACHE_HOME": str(other)},
+        timeout=300,
+    )
+    assert not other.exists()
+    with pytest.raises(TypeError, match="expected a path or None"):
+        sn.testing.set_cache_dir(3)

@@ -1,6 +1,7 @@
 """Tests written from the annotations: `sn.testing.check`, `generate_tests`,
 `init`, `dummy_args` and `assert_loss_decreases`."""
 
+from ._cache import set_cache_dir as set_cache_dir
 from ._check import PROPERTIES as PROPERTIES
 from ._check import assert_checks as assert_checks
 from ._check import check as check
@@ -27,4 +28,5 @@ __all__ = [
     "generate_tests",
     "init",
     "register",
+    "set_cache_dir",
 ]

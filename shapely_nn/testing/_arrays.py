@@ -148,8 +148,11 @@ def _verify(x: np.ndarray, spec: ArraySpec, cons: list[Constraint], sizes: Sizes
 def to_array(x: np.ndarray, spec: ArraySpec) -> Any:
     if spec.array_type is np.ndarray:
         return x
+    import jax
     import jax.numpy as jnp
 
+    if jax.dtypes.canonicalize_dtype(x.dtype) == x.dtype:
+        return jax.device_put(x)  # a transfer; jnp.asarray compiles a conversion
     return jnp.asarray(x)
 
 

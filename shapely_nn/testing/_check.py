@@ -8,6 +8,7 @@ from typing import Any
 from .._axes import check_kind
 from .._errors import AnnotationError
 from .._relations import check_sizes
+from ._cache import ensure_cache
 from ._properties import PROPERTIES, Property, resolve
 from ._report import PropertyResult, Report
 from ._runner import Runner
@@ -94,9 +95,12 @@ def check(
       properties that do not apply (reported skipped).
 
     Objects nothing can draw come from `sn.testing.register(Type, factory)`.
+    Compiled programs are kept in jax's persistent cache between runs (see
+    `sn.testing.set_cache_dir`).
     `@sn.shaped(test_sizes=..., test_fixed=...)` gives defaults for `sizes` and
     `fixed`.
     """
+    ensure_cache()
     opts = _merged(fn, sizes=sizes, fixed=fixed)
     sizes, fixed = opts.get("sizes"), opts.get("fixed")
     props = _validate(properties, examples, seed, sizes, fixed, kinds, skip)

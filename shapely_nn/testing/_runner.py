@@ -12,10 +12,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from .._diagnose import collect_leaves
-from .._errors import ShapeError
+from .._errors import ShapeError, ValueConstraintError
 from .._spec import ArraySpec
 from ._arguments import Drawn, draw_example, redraw_like
 from ._objects import Objects
+from ._programs import Programs, largest
 from ._rejection import rejection, suggested_sizes
 from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
@@ -26,23 +27,6 @@ __all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]
 
 SCALE = 1000.0  # the "large values" example multiplies inputs by this
 MAX_ELEMENTS = 50_000_000  # the largest array an example may make (200 MB of float32)
-
-
-def _largest(jaxpr: Any) -> tuple[int, tuple[int, ...]]:
-    """The largest array (elements, shape) a jaxpr makes, sub-jaxprs included."""
-    best: tuple[int, tuple[int, ...]] = (0, ())
-    for eqn in jaxpr.eqns:
-        for v in eqn.outvars:
-            shape = tuple(getattr(v.aval, "shape", ()) or ())
-            size = int(np.prod(shape)) if shape else 1
-            if size > best[0]:
-                best = (size, shape)
-        for param in eqn.params.values():
-            for sub in param if isinstance(param, (list, tuple)) else [param]:
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    best = max(best, _largest(inner))
-    return best
 
 
 class Fail(Exception):
@@ -63,6 +47,8 @@ class Example:
     grads: Any = None
     eager: bool = True
     rejected: str | None = None  # the function's own message, if it refused the inputs
+    abstract: bool = False  # evaluated for shapes and dtypes only (nothing compiled)
+    vmapped: Any = None  # the function vmapped over (inputs, alt) stacked
 
     @property
     def sizes(self) -> Sizes:
@@ -128,12 +114,8 @@ class Runner:
         self.axes = AxisSet.for_subject(subject)
         self.numpy = subject.uses_numpy()
         self._examples: list[Example] | None = None
-        self._compiled: dict[Any, Any] = {}
-        self._budgeted: set[Any] = set()
-        self.vmapped: dict[Any, Any] = {}
+        self.programs = Programs(subject.checked_for, self.out_leaves, seed)
         self.first_fp: Any = None
-        self.grad_errors: dict[Any, BaseException] = {}
-        self.traces: dict[Any, int] = {}
 
     # ------------------------------------------------------------ examples
 
@@ -151,8 +133,8 @@ class Runner:
                 trial = self._draw(user, seed, only_first=True)
                 if trial[0].rejected is None:
                     self.user_sizes, self.seed = user, seed
-                    self._compiled.clear()
-                    self.traces.clear()
+                    self.programs.clear()
+                    self.programs.seed = seed
                     out = self._draw(user, seed)
                     self.notes.append(
                         f"drawn with {_describe_user(user, self.user_sizes_given, seed)}: "
@@ -231,24 +213,13 @@ class Runner:
         """Skip an example whose computation would hold an array larger than
         `MAX_ELEMENTS` (some functions grow exponentially with a size: Gauss-Hermite
         quadrature with order**dim points), found by tracing it, which runs
-        nothing. Each example shape is traced once."""
-        fp = ex.drawn.fingerprint()
-        if self.numpy or fp in self._budgeted:
+        nothing."""
+        if self.numpy:
             return
-        self._budgeted.add(fp)
-        import jax
-
-        drawn, checked = ex.drawn, self.subject.checked_for(ex.sizes.single)
-
-        def call(*leaves: Any) -> Any:
-            args, kwargs = drawn.build(list(leaves))
-            return checked(*args, **kwargs)
-
-        try:
-            jaxpr = jax.make_jaxpr(call)(*drawn.leaves)
-        except Exception:
+        jaxpr = self.programs.trace(ex)
+        if jaxpr is None:
             return  # the runs themselves will say what is wrong
-        size, shape = _largest(jaxpr.jaxpr)
+        size, shape = largest(jaxpr.jaxpr)
         if size > MAX_ELEMENTS:
             raise Skip(
                 f"for sizes {ex.sizes.describe()} the function would hold an array of "
@@ -256,16 +227,29 @@ class Runner:
             )
 
     def _eager(self, ex: Example) -> None:
-        """The reference run. numpy functions always run eagerly; jax functions run
-        op by op on the first example only (each op compiles per shape, which is
-        slow) and compiled on the others, where the checks run while tracing."""
-        if not self.numpy and ex.index > 0:
+        """The reference run. numpy functions run eagerly. jax functions run
+        compiled on the examples shaped like the first (outputs, gradients and
+        vmap in one program), and abstractly on the others (the checks run while
+        tracing; nothing compiled); op by op (slow: each op compiles) only where
+        that fails for another reason than a check."""
+        if not self.numpy:
             try:
-                ex.out = self.base(ex)
+                if ex.drawn.fingerprint() == self.first_fp:
+                    ex.out = self.base(ex)
+                else:
+                    ex.out = self.programs.abstract(ex)
+                    ex.abstract = True
                 ex.eager = False
                 return
             except Skip:
-                pass  # the compiled run failed (the jit property says why): run eagerly
+                if isinstance(ex.jit_error, (ShapeError, ValueConstraintError)):
+                    ex.error, ex.eager = ex.jit_error, False
+                    return
+            except (ShapeError, ValueConstraintError) as e:
+                ex.error, ex.eager = e, False
+                return
+            except Exception:
+                pass  # the jit property says why: run eagerly for the other properties
         args, kwargs = ex.drawn.build()
         try:
             ex.out = self.subject.checked_for(ex.sizes.single)(*args, **kwargs)
@@ -275,72 +259,6 @@ class Runner:
 
     # ------------------------------------------------------------ compiled runs
 
-    def compiled(self, ex: Example) -> Callable[..., Any]:
-        """One jitted function per example, `leaves -> (outputs, gradients)`:
-        forward pass and the gradient of a random projection of the float
-        outputs with respect to the float inputs, compiled together once and
-        reused by every property (and every perturbed run) of that example."""
-        fp = ex.drawn.fingerprint()
-        fn = self._compiled.get(fp)
-        if fn is not None:
-            return fn
-        import jax
-        import jax.numpy as jnp
-
-        drawn, traces = ex.drawn, self.traces
-        checked = self.subject.checked_for(ex.sizes.single)
-        floats = self.float_inputs(ex)
-        out_leaves = self.out_leaves
-
-        def forward(*leaves: Any) -> Any:
-            # one count per compiled function: its inputs' structure, the non-array
-            # arguments (two examples that pass different ints are two programs)
-            # and the leaves' shapes and dtypes
-            traces[fp] = traces.get(fp, 0) + 1
-            args, kwargs = drawn.build(list(leaves))
-            return checked(*args, **kwargs)
-
-        def projected(float_leaves: Any, leaves: Any) -> Any:
-            full = list(leaves)
-            for i, f in zip(floats, float_leaves):
-                full[i] = f
-            out = forward(*full)
-            total = jnp.zeros((), jnp.float32)
-            key = jax.random.key(self.seed + 57)
-            for _, _, v in out_leaves(out):
-                if float_kind(v):
-                    key, sub = jax.random.split(key)
-                    w = jax.random.normal(sub, jnp.shape(v), jnp.float32)
-                    total = total + jnp.sum(v.astype(jnp.float32) * w)
-            return total, out
-
-        grad_fn = jax.jit(jax.value_and_grad(projected, has_aux=True))
-
-        def both(leaves: list[Any]) -> tuple[Any, Any]:
-            (_, out), grads = grad_fn([leaves[i] for i in floats], list(leaves))
-            return out, grads
-
-        forward_jit = jax.jit(forward)
-
-        def forward_only(leaves: list[Any]) -> tuple[Any, Any]:
-            return forward_jit(*leaves), None
-
-        fn = forward_only
-        # gradients come with the first example's shapes (and the large-values
-        # example, which shares them); the size-1 example compiles the forward
-        # pass alone
-        with_grad = fp == self.first_fp
-        if floats and with_grad:
-            try:
-                both(ex.drawn.leaves)
-                fn = both
-            except ShapeError:
-                raise
-            except Exception as e:  # not differentiable: the grad property reports it
-                self.grad_errors[fp] = e
-        self._compiled[fp] = fn
-        return fn
-
     def base(self, ex: Example) -> Any:
         """Outputs for the example, computed the way perturbed runs are (compiled,
         for jax functions, so both sides round alike)."""
@@ -348,9 +266,15 @@ class Runner:
             if ex.error is not None:
                 raise Skip("the function raised on the drawn inputs (see 'shapes')")
             return ex.out
+        if ex.abstract:
+            raise Skip(
+                "checked for shapes and dtypes only on examples shaped unlike the first "
+                "(nothing compiled for them)"
+            )
         if ex.jit_out is None and ex.jit_error is None:
             try:
-                ex.jit_out, ex.grads = self.compiled(ex)(ex.drawn.leaves)
+                first = ex.drawn.fingerprint() == self.first_fp
+                ex.jit_out, ex.grads, ex.vmapped = self.programs.run(ex, first)
             except Exception as e:
                 ex.jit_error = e
         if ex.jit_error is not None:
@@ -361,7 +285,16 @@ class Runner:
         if self.numpy:
             args, kwargs = ex.drawn.build(leaves)
             return self.subject.checked_for(ex.sizes.single)(*args, **kwargs)
-        return self.compiled(ex)(leaves)[0]
+        self.base(ex)
+        return self.programs.evaluate(ex, leaves)
+
+    @property
+    def traces(self) -> dict[Any, int]:
+        return self.programs.traces
+
+    @property
+    def grad_errors(self) -> dict[Any, BaseException]:
+        return self.programs.grad_errors
 
     def out_leaves(self, out: Any) -> list[tuple[str, ArraySpec | None, Any]]:
         """The output's arrays: annotated ones with their spec, and the array
