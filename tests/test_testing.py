@@ -580,3 +580,25 @@ def test_compiled_programs_are_kept_in_the_persistent_cache(tmp_path, monkeypatc
     assert not other.exists()
     with pytest.raises(TypeError, match="expected a path or None"):
         sn.testing.set_cache_dir(3)
+
+
+def test_jit_catches_state_read_or_changed_while_tracing():
+    calls = {"n": 0}
+
+    def stateful(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        calls["n"] += 1  # a Python counter: jax.jit keeps what the first trace saw
+        return x * calls["n"]
+
+    report = sn.testing.check(stateful, properties=["shapes", "jit"])
+    assert report["jit"].status == "failed", str(report)
+    assert "tracing it twice on the same inputs gives two programs" in report["jit"].reason
+
+    def noisy_at_trace(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x + np.random.default_rng().normal()  # numpy randomness, baked in
+
+    assert sn.testing.check(noisy_at_trace, properties=["jit"])["jit"].status == "failed"
+
+    def pure(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x * 2.0
+
+    assert sn.testing.check(pure, properties=["jit"])["jit"].status == "passed"
