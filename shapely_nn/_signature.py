@@ -347,8 +347,19 @@ def _check_consistency(
         )
     if any(p.is_self for p in params):
         # a method: the fields of `self` bind axes too (known only at call time), so
-        # an unbound symbol may be bound there; evaluated (and reported) per call
-        return set()
+        # an unbound symbol may be bound there; evaluated (and reported) per call,
+        # or, where free symbols are allowed, left unchecked if nothing binds it
+        if not free_symbols:
+            return set()
+        bound_here = set(arg_symbols)
+        for p in params:
+            for _, a in p.spec.array_leaves(p.name):
+                bound_here.update(d.name for d in a.dims if d.name)
+        specs = [a for p in params for _, a in p.spec.array_leaves(p.name)]
+        if ret is not None:
+            specs += [a for _, a in ret.array_leaves("return")]
+            bound_here.update(d.name for a in specs for d in a.dims if d.name)
+        return {n for a in specs for n in a.symbol_names() if n not in bound_here}
     arg_singles: set[str] = set(arg_symbols)
     for p in params:
         for _, a in p.spec.array_leaves(p.name):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import textwrap
 import warnings
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -445,3 +445,20 @@ def test_an_example_too_large_for_memory_is_skipped_before_it_runs():
     assert "would hold an array of shape (9, 10, 10" in report["shapes"].reason
     assert "pin smaller sizes with sizes=" in report["shapes"].reason
     assert sn.testing.check(grid, sizes={"dim": 3}, properties=["shapes"]).ok
+
+
+class _Quadrature(NamedTuple):
+    order: int = 3
+
+    def points(self, m: Float[Array, " dim"]) -> Float[Array, "order**dim dim"]:
+        # dynamax's GHKF: a field of self sizes the output
+        grids = jnp.meshgrid(*[jnp.arange(self.order, dtype=m.dtype)] * m.shape[0])
+        return jnp.stack([g.ravel() for g in grids], axis=1) + m
+
+
+def test_a_symbolic_axis_using_an_attribute_of_the_instance():
+    from shapely_nn.testing._generate import run_case
+    from shapely_nn.testing._instances import MethodCase
+
+    report = run_case(MethodCase(_Quadrature, "points"), {"examples": 2, "sizes": {"dim": 2}})
+    assert report["shapes"].status == "passed", str(report)

@@ -14,7 +14,7 @@ from ._report import PropertyResult, Report
 from ._runner import Runner
 from ._subject import Skip, checking_mode, make_subject
 
-__all__ = ["PROPERTIES", "assert_checks", "check"]
+__all__ = ["PROPERTIES", "assert_checks", "check", "run_check"]
 
 
 def _validate(
@@ -100,6 +100,33 @@ def check(
     `@sn.shaped(test_sizes=..., test_fixed=...)` gives defaults for `sizes` and
     `fixed`.
     """
+    return run_check(
+        fn,
+        sizes=sizes,
+        seed=seed,
+        examples=examples,
+        properties=properties,
+        fixed=fixed,
+        kinds=kinds,
+        skip=skip,
+    )
+
+
+def run_check(
+    fn: Callable[..., Any],
+    *,
+    sizes: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    examples: int = 3,
+    properties: Sequence[str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    skip: Sequence[str] | None = None,
+    instance_guess: tuple[str, str] | None = None,
+) -> Report:
+    """`check`, for a method whose instance may be a guess: `instance_guess` is
+    (what the instance is, how to give a real one), and an example the method
+    refuses is then not blamed on it."""
     ensure_cache()
     opts = _merged(fn, sizes=sizes, fixed=fixed)
     sizes, fixed = opts.get("sizes"), opts.get("fixed")
@@ -130,6 +157,7 @@ def check(
                 ],
             )
         runner = Runner(subject, sizes=sizes, seed=seed, examples=examples, fixed=fixed)
+        runner.instance_guess = instance_guess
         report = runner.run([p for p in props if p.name not in skipped])
         by_name = {r.prop: r for r in report.results}
         report.results = [

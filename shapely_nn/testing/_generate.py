@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._discovery import annotated_functions, iter_modules, load_target
-from ._check import PROPERTIES, check
+from ._check import PROPERTIES, check, run_check
 from ._instances import MethodCase
 from ._report import PropertyResult, Report
 from ._settings import Settings
@@ -64,7 +64,7 @@ def run_case(obj: Any, options: dict[str, Any]) -> Report:
 def _check_method(case: MethodCase, options: dict[str, Any]) -> Report:
     user = dict(options.get("sizes") or {})
     try:
-        method, sizes = case.bound(user, options.get("seed", 0))
+        method, sizes, guess = case.bound(user, options.get("seed", 0))
     except Skip as e:
         props = tuple(options.get("properties") or PROPERTIES)
         reason = (
@@ -72,7 +72,16 @@ def _check_method(case: MethodCase, options: dict[str, Any]) -> Report:
             f"check it on one you build: sn.testing.check(instance.{case.name})"
         )
         return Report(case.__qualname__, [PropertyResult(p, "skipped", reason) for p in props])
-    return check(method, **{**options, "sizes": sizes})
+    cls = case.cls.__qualname__
+    instance_guess = (
+        (
+            f"an instance of {cls} built from constructor arguments it made up",
+            f"register a factory for a valid one: sn.testing.register({cls}, make)",
+        )
+        if guess
+        else None
+    )
+    return run_check(method, **{**options, "sizes": sizes}, instance_guess=instance_guess)
 
 
 def full_name(case: Any) -> str:

@@ -28,8 +28,10 @@ class MethodCase:
         self.cls, self.name = cls, name
         self.__qualname__ = f"{cls.__qualname__}.{name}"
 
-    def bound(self, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any]]:
-        """(the bound method, the axis sizes the instance was built with)."""
+    def bound(self, user: Mapping[str, int], seed: int) -> tuple[Any, dict[str, Any], bool]:
+        """(the bound method, the axis sizes the instance was built with, whether
+        the instance is a guess: built with non-array constructor arguments
+        shapely_nn made up, so the method is not to blame if it refuses it)."""
         try:
             spec = struct_spec(self.cls)
         except TypeError:
@@ -38,7 +40,7 @@ class MethodCase:
             drawn = AxisSet.of([spec]).draw(np.random.default_rng(seed), user=dict(user))
             try:
                 instance = init(self.cls, drawn.single, seed)
-                return getattr(instance, self.name), {**drawn.single, **user}
+                return getattr(instance, self.name), {**drawn.single, **user}, False
             except Exception:
                 # a field init cannot fill, or a check in the class rejects drawn
                 # values: try the constructor (its reason is the one reported)
@@ -47,8 +49,8 @@ class MethodCase:
         # them (`num_states: int`) get the sizes the method's arguments will have
         user = {**self._method_sizes(user, seed), **user}
         if not getattr(self.cls, "__abstractmethods__", None):
-            instance, sizes = construct(self.cls, user, seed)
-            return getattr(instance, self.name), {**sizes, **user}
+            instance, sizes, guess = construct(self.cls, user, seed)
+            return getattr(instance, self.name), {**sizes, **user}, guess
         return self._on_a_concrete_subclass(user, seed)
 
     def _method_sizes(self, user: Mapping[str, int], seed: int) -> dict[str, int]:
@@ -60,7 +62,7 @@ class MethodCase:
 
     def _on_a_concrete_subclass(
         self, user: Mapping[str, int], seed: int
-    ) -> tuple[Any, dict[str, Any]]:
+    ) -> tuple[Any, dict[str, Any], bool]:
         """A method an abstract class implements runs on an instance of a concrete
         subclass that inherits it (the first one that can be built)."""
         cls, name = self.cls, self.name
@@ -77,11 +79,11 @@ class MethodCase:
         reasons = []
         for sub in heirs[:8]:
             try:
-                instance, sizes = construct(sub, user, seed)
+                instance, sizes, guess = construct(sub, user, seed)
             except Skip as e:
                 reasons.append(f"{sub.__qualname__}: {e}")
                 continue
-            return getattr(instance, name), {**sizes, **user}
+            return getattr(instance, name), {**sizes, **user}, guess
         if not heirs:
             raise Skip(f"{abstract}, and no concrete subclass inherits {name}")
         raise Skip(

@@ -12,6 +12,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._spec import has_arrays
 from ._init import draw_arguments
 from ._preconditions import call_factory, factory_for, registered
 from ._subject import Skip, checking_mode, make_subject
@@ -44,11 +45,13 @@ def subclasses(cls: type) -> list[type]:
 
 def construct(
     cls: type, user: Mapping[str, int], seed: int, depth: int = 0
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Any, dict[str, Any], bool]:
     """An instance of `cls` from its constructor: arguments drawn from their
     annotations (objects among them built in turn), the others from their
     defaults; an int argument named like an axis in `user` gets that size.
-    Returns the instance and the axis sizes it was built with."""
+    Returns the instance, the axis sizes it was built with, and whether it is a
+    guess: whether a required argument was no array (an int, an object) that
+    shapely_nn had to make up."""
     name = cls.__qualname__
     try:
         sig = inspect.signature(cls)
@@ -57,6 +60,7 @@ def construct(
     sizes: dict[str, Any] = {}
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = {}
+    guess = False
     if any(
         p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         for p in sig.parameters.values()
@@ -67,13 +71,19 @@ def construct(
                 args, kwargs, sizes = draw_arguments(
                     subject, user, seed, {"self": None}, objects=Objects(seed, depth + 1)
                 )
+                guess = any(
+                    sig.parameters[p.name].default is inspect.Parameter.empty
+                    and not has_arrays(p.spec)
+                    for p in subject.plan.all_params[1:]
+                    if p.name in sig.parameters
+                )
         except Skip as e:
             why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
             raise Skip(f"its constructor cannot be called: {why}") from None
         args = args[1:]  # the `self` placeholder
     try:
         with checking_mode():
-            return cls(*args, **kwargs), sizes
+            return cls(*args, **kwargs), sizes, guess
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise Skip(
@@ -137,7 +147,7 @@ class Objects:
         reasons = []
         for c in candidates:
             try:
-                instance, _ = construct(c, sizes, self.seed, self.depth)
+                instance, _, _ = construct(c, sizes, self.seed, self.depth)
                 return instance
             except Skip as e:
                 reasons.append(f"{c.__qualname__}: {e}")

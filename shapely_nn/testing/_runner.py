@@ -107,6 +107,13 @@ class Runner:
         self.seed = seed
         self.n_examples = examples
         self.user_sizes = dict(sizes or {})
+        if subject.instance is not None:
+            # a name only symbolic axes use that is an int attribute of the instance
+            # ("order**state_dim", self.order): its value, not a drawn size
+            for n in subject.plan.free_symbols:
+                v = getattr(subject.instance, n, None)
+                if isinstance(v, int) and not isinstance(v, bool):
+                    self.user_sizes[n] = v
         self.user_sizes_given = dict(self.user_sizes)
         self.package = package_of(subject.fn)
         self.notes: list[str] = []
@@ -116,6 +123,8 @@ class Runner:
         self._examples: list[Example] | None = None
         self.programs = Programs(subject.checked_for, self.out_leaves, seed)
         self.first_fp: Any = None
+        # (what, remedy) when the instance a method runs on is a guess
+        self.instance_guess: tuple[str, str] | None = None
 
     # ------------------------------------------------------------ examples
 
@@ -187,8 +196,11 @@ class Runner:
             ex.alt = redraw_like(drawn, seed=seed * 7 + i, scale=scale)
             self._within_budget(ex)
             self._eager(ex)
-            if ex.error is not None and drawn.guessed:
-                path, what, remedy = drawn.guessed[0]
+            guessed = drawn.guessed + (
+                [("self", *self.instance_guess)] if self.instance_guess else []
+            )
+            if ex.error is not None and guessed:
+                path, what, remedy = guessed[0]
                 raise Skip(
                     f"{path}: the function refused {what} ({type(ex.error).__name__}: "
                     f"{one_line(ex.error, 200)}); {remedy}"
