@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -283,9 +284,9 @@ def _field_hints(cls: type) -> dict[str, Any]:
 
 def _takes_int(hint: Any) -> bool:
     """`int`, or a union with an `int` option (`int | None`)."""
-    import typing
+    from .._annotations import is_union
 
-    return hint is int or int in typing.get_args(hint)
+    return hint is int or (is_union(hint) and int in typing.get_args(hint))
 
 
 def _is_plain_array_hint(hint: Any) -> bool:
@@ -394,6 +395,12 @@ def draw_example(
             kwargs[p.name] = node
         else:
             args.append(node)
+    if fixed and any(p.kind is p.VAR_KEYWORD for p in params):
+        # names the signature does not have go to **kwargs (options passed on
+        # to another constructor, say)
+        for name, value in fixed.items():
+            kwargs[name] = Node("const", value=fixed_value(value, rng))
+        fixed = {}
     if fixed:
         raise ValueError(
             f"fixed= names {sorted(fixed)}, which are not parameters of {subject.name}"

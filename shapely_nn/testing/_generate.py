@@ -97,12 +97,13 @@ def full_name(case: Any) -> str:
 
 
 def parameters(case: Any) -> set[str]:
-    """The names of a case's parameters."""
+    """The names of a case's parameters ("**" among them if it takes **kwargs)."""
     fn = getattr(case.cls, case.name) if isinstance(case, MethodCase) else case
     try:
-        return set(inspect.signature(fn).parameters)
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return set()
+    return {"**" if p.kind is p.VAR_KEYWORD else p.name for p in params}
 
 
 def case_options(

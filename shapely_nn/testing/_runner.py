@@ -67,7 +67,13 @@ def float_kind(x: Any) -> bool:
 def tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]]:
     import jax
 
-    flat = jax.tree_util.tree_leaves(value)
+    # arrays only: a pytree may hold other leaves (a lineax operator keeps
+    # jax.ShapeDtypeStruct descriptions of its input and output)
+    flat = [
+        v
+        for v in jax.tree_util.tree_leaves(value)
+        if isinstance(v, (jax.Array, np.ndarray, np.generic))
+    ]
     return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
 
 

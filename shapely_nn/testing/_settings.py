@@ -193,16 +193,19 @@ class Settings:
     def options_for(self, full_name: str, name: str, params: set[str]) -> dict[str, Any]:
         """`sn.testing.check` options for one function: sizes, fixed values (only
         for arguments it has), axis kinds and properties to skip."""
-        sizes, fixed, skip = dict(self.sizes), dict(self.fixed), list(self.skip)
+        sizes, skip = dict(self.sizes), list(self.skip)
+        fixed = {k: v for k, v in self.fixed.items() if k in params}
         for pattern, body in self.functions:
             if fnmatch.fnmatchcase(full_name, pattern) or fnmatch.fnmatchcase(name, pattern):
                 sizes.update(body["sizes"])
-                fixed.update(body["fixed"])
+                # (a function taking **kwargs gets the names it does not list there)
+                fixed.update(
+                    {k: v for k, v in body["fixed"].items() if k in params or "**" in params}
+                )
                 skip += body["skip"]
         out: dict[str, Any] = {}
         if sizes:
             out["sizes"] = sizes
-        fixed = {k: v for k, v in fixed.items() if k in params}
         if fixed:
             out["fixed"] = fixed
         if self.kinds():
