@@ -31,7 +31,7 @@ _ALL = (
     Property(
         "dtype", "dty", "float outputs keep the float inputs' precision", _props_outputs.dtype
     ),
-    Property("jit", "jit", "jax.jit traces, checks, and agrees with eager", _props_transforms.jit),
+    Property("jit", "jit", "jax.jit traces, checks, and traces alike twice", _props_transforms.jit),
     Property("values", "val", "the return's value constraints hold", _props_outputs.values),
     Property(
         "batch", "bat", "examples along a batch axis are independent", _props_kinds.batch, "batch"
