@@ -248,7 +248,8 @@ def annotated_functions(
                     elif not callable(member):
                         continue
                     inner = _defined_in(member, mod.__name__)
-                    if inner is not None:
+                    if inner is not None and not getattr(inner, "__isabstractmethod__", False):
+                        # (an abstract method is an interface: its overrides are found)
                         add(Found(f"{prefix}{name}.{mname}", member, obj, binding), inner)
             elif callable(obj):
                 inner = _defined_in(obj, mod.__name__)

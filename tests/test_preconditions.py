@@ -350,3 +350,28 @@ def test_equinox_error_if_is_a_refusal_with_its_message():
     report = sn.testing.check(increasing, properties=["shapes", "jit"], sizes={"knot": 5})
     assert report.ok and report["shapes"].status == "rejected", str(report)
     assert "equinox.error_if: ts must be increasing" in report["shapes"].reason
+
+
+class Scaler:
+    def __init__(self, factor: float):
+        self.factor = factor
+
+    def __call__(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        if self.factor <= 0:
+            raise ValueError("factor must be positive")
+        return self.factor * x
+
+
+def test_a_factory_gives_the_instance_a_method_runs_on():
+    from shapely_nn.testing._generate import run_case
+    from shapely_nn.testing._instances import MethodCase
+
+    case = MethodCase(Scaler, "__call__")
+    before = run_case(case, {"examples": 1, "properties": ["shapes"]})
+    assert before["shapes"].status == "skipped"  # no float to draw for the constructor
+    sn.testing.register(Scaler, lambda: Scaler(2.0))
+    try:
+        after = run_case(case, {"examples": 2, "properties": ["shapes", "jit"]})
+        assert after.ok and after["shapes"].status == "passed", str(after)
+    finally:
+        _FACTORIES.pop(Scaler)

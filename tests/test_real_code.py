@@ -20,6 +20,7 @@ from shapely_nn.testing._generate import discover, run_case
 WRAPPED = """
 from __future__ import annotations
 
+import abc
 import functools
 
 import equinox as eqx
@@ -80,6 +81,11 @@ class Plain:
     @classmethod
     def make(cls, x: Float[Array, " n"]) -> Float[Array, " n"]:
         return x
+
+
+class Base(abc.ABC):
+    @abc.abstractmethod
+    def run(self, x: Float[Array, " n"]) -> Float[Array, " n"]: ...
 
 
 class Layer(eqx.Module):

@@ -299,6 +299,8 @@ def _bare_array_spec(hint: Any) -> ArraySpec | None:
     import jax
     import jaxtyping
 
+    if hint is jaxtyping.PyTree:
+        hint = jax.Array  # any pytree: one array leaf is one
     if hint is not np.ndarray and hint is not jax.Array:
         return None
     spec = spec_from_hint(jaxtyping.Float32[hint, "3"])

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._init import init, struct_spec
 from ._objects import construct, subclasses
+from ._preconditions import call_factory, factory_for, registered
 from ._sizes import AxisSet
 from ._subject import Skip, make_subject
 
@@ -48,6 +49,16 @@ class MethodCase:
         # the method's own axes first, so that constructor arguments named like
         # them (`num_states: int`) get the sizes the method's arguments will have
         user = {**self._method_sizes(user, seed), **user}
+        factory = factory_for(self.cls, registered())
+        if factory is not None:  # the user's own instance
+            try:
+                instance = call_factory(factory, user)
+            except Exception as e:
+                raise Skip(
+                    f"the factory registered for {self.cls.__qualname__} raised "
+                    f"{type(e).__name__}: {e}"
+                ) from None
+            return getattr(instance, self.name), dict(user), False
         if not getattr(self.cls, "__abstractmethods__", None):
             instance, sizes, guess = construct(self.cls, user, seed)
             return getattr(instance, self.name), {**sizes, **user}, guess
