@@ -27,7 +27,9 @@ class Sizes:
 
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in sorted(self.single.items())]
-        parts += [f"*{k}={v}" for k, v in sorted(self.variadic.items())]
+        parts += [
+            f"{'' if k == '...' else '*'}{k}={v}" for k, v in sorted(self.variadic.items())
+        ]
         return " ".join(parts) or "(no named axes)"
 
     def copy(self) -> Sizes:
@@ -235,8 +237,13 @@ def shape_of(
     if spec.variadic is not None:
         name = spec.variadic.name
         if name is None:
-            # one or two axes: code annotated "..." rarely means a 0-d array too
-            shape += [int(rng.integers(2, 4)) for _ in range(int(rng.integers(1, 3)))]
+            # one or two axes (code annotated "..." rarely means a 0-d array too),
+            # the same for every "..." of the example: arrays annotated "..."
+            # side by side are usually meant to broadcast together
+            if "..." not in sizes.variadic:
+                n = int(rng.integers(1, 3))
+                sizes.variadic["..."] = tuple(int(rng.integers(2, 4)) for _ in range(n))
+            shape += list(sizes.variadic["..."])
         else:
             shape += list(sizes.variadic.setdefault(name, ()))
     shape += [dim(d) for d in spec.suffix]
