@@ -87,6 +87,8 @@ class Constraint:
     generator draw valid values: `draw(rng, shape, dtype)` returns an array of
     that shape (rng is a `numpy.random.Generator`); without it the generator
     draws as usual and skips the function if what it drew breaks the constraint.
+    `boundary`, optional, the same for values at the constraint's edges (the
+    generator's boundary example: exact zeros, say).
     """
 
     #: the named axis the constraint refers to (Simplex, IndexInto), else None
@@ -100,6 +102,7 @@ class Constraint:
         doc: str = "",
         badness: Callable[[np.ndarray], np.ndarray] | None = None,
         draw: Callable[[np.random.Generator, tuple[int, ...], np.dtype], Any] | None = None,
+        boundary: Callable[[np.random.Generator, tuple[int, ...], np.dtype], Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"sn.Constraint: name must be a non-empty string, got {name!r}")
@@ -117,6 +120,7 @@ class Constraint:
         self.doc = doc or f"satisfies {name}"
         self.badness = badness
         self.draw = draw
+        self._boundary = boundary
 
     def __repr__(self) -> str:
         return self.name
@@ -142,6 +146,13 @@ class Constraint:
         they refer to those positions (indices into it); None if a permutation
         leaves them as they are (any elementwise constraint)."""
         return None
+
+    def boundary(self, request: DrawRequest) -> np.ndarray | None:
+        """Valid values at the edges of the constraint (exact zeros, ones, one-hot
+        rows), for the generator's boundary example; None where it has none."""
+        if self._boundary is None:
+            return None
+        return np.asarray(self._boundary(request.rng, request.shape, request.dtype))
 
     def check(
         self, x: np.ndarray, *, axis_index: int | None = None, axis_size: int | None = None
@@ -195,6 +206,13 @@ class _Magnitude(Constraint):
         assert request.normal is not None
         return np.abs(request.normal()) + 0.1 * self.low
 
+    def boundary(self, request: DrawRequest) -> np.ndarray | None:
+        if self.low:
+            return None  # > 0 has no edge to stand on
+        z = np.abs(request.rng.standard_normal(request.shape))
+        z[request.rng.random(request.shape) < 0.4] = 0.0  # exact zeros
+        return z.astype(request.dtype)
+
 
 NonNegative = _Magnitude("NonNegative", lambda x: x >= 0, "every value >= 0", 0)
 Positive = _Magnitude("Positive", lambda x: x > 0, "every value > 0", 1)
@@ -211,6 +229,10 @@ Probability = Constraint(
     badness=lambda x: np.maximum(-x, x - 1),
     draw=lambda rng, shape, dtype: (
         rng.integers(0, 2, size=shape) if np.issubdtype(dtype, np.integer) else rng.random(shape)
+    ),
+    # exact zeros and ones among values in between
+    boundary=lambda rng, shape, dtype: np.choose(
+        rng.integers(0, 3, size=shape), [np.zeros(shape), np.ones(shape), rng.random(shape)]
     ),
 )
 
@@ -269,6 +291,16 @@ class Simplex(_AxisConstraint):
         z = request.rng.standard_normal(request.shape)
         e = np.exp(z - z.max(axis=request.axis_index, keepdims=True))
         return e / e.sum(axis=request.axis_index, keepdims=True)
+
+    def boundary(self, request: DrawRequest) -> np.ndarray | None:
+        if request.integer or request.axis_index is None or not request.shape:
+            return None
+        # one-hot rows: each slice along the axis puts all its mass on one entry
+        ax = request.axis_index % len(request.shape)
+        n = request.shape[ax]
+        hot = request.rng.integers(0, n, size=request.shape[:ax] + request.shape[ax + 1 :])
+        out = np.moveaxis(np.eye(n)[hot], -1, ax)
+        return out.astype(request.dtype)
 
     def check(
         self, x: np.ndarray, *, axis_index: int | None = None, axis_size: int | None = None
@@ -343,6 +375,13 @@ class IndexInto(_AxisConstraint):
         if not request.axis_size or request.axis_size <= 0:
             raise ValueError(f"{self!r}: axis {self.axis!r} has no size to index into")
         return request.rng.integers(0, request.axis_size, size=request.shape)
+
+    def boundary(self, request: DrawRequest) -> np.ndarray | None:
+        if not request.integer or not request.axis_size:
+            return None
+        # the first and the last index, where an off-by-one reads out of range
+        ends = np.array([0, request.axis_size - 1])
+        return ends[request.rng.integers(0, 2, size=request.shape)]
 
     def permuted(self, values: np.ndarray, axis: str, perm: np.ndarray) -> np.ndarray | None:
         if axis != self.axis:

@@ -46,6 +46,7 @@ def shaped(
     doc: bool = False,
     test_sizes: dict[str, Any] | None = None,
     test_fixed: dict[str, Any] | None = None,
+    test_unused: tuple[str, ...] | list[str] | None = None,
 ) -> Callable[[F], F]: ...
 def shaped(
     fn: Any = None,
@@ -56,6 +57,7 @@ def shaped(
     doc: bool = False,
     test_sizes: dict[str, Any] | None = None,
     test_fixed: dict[str, Any] | None = None,
+    test_unused: tuple[str, ...] | list[str] | None = None,
 ) -> Any:
     """Check a function's array arguments and return value against their jaxtyping
     annotations, with all of them sharing one set of axis sizes.
@@ -74,7 +76,8 @@ def shaped(
     to the function's `__doc__`, so `help(fn)` shows each value's axes.
     `test_sizes` and `test_fixed` tell the test generator what the annotations
     cannot (the defaults of `sn.testing.check`'s `sizes=` and `fixed=`):
-    `test_sizes={"q_heads": "2*kv_heads"}`, `test_fixed={"eps": 1e-5}`.
+    `test_sizes={"q_heads": "2*kv_heads"}`, `test_fixed={"eps": 1e-5}`;
+    `test_unused=["mask"]` lists inputs allowed not to influence the outputs.
     Works on functions, methods and `__call__` of NamedTuples, dataclasses and
     equinox modules; inside `jax.jit` the check runs once, while tracing.
     In mode "off" at decoration time the function itself is returned.
@@ -87,7 +90,7 @@ def shaped(
         )
     if not isinstance(doc, bool):
         raise TypeError(f"@sn.shaped: doc must be True or False, got {doc!r}")
-    test = _test_options(test_sizes, test_fixed)
+    test = _test_options(test_sizes, test_fixed, test_unused)
     if fn is None:
 
         def decorator(fn: Any) -> Any:
@@ -101,7 +104,7 @@ def shaped(
     return decorate(fn, kinds=kinds, check_traced=check_traced, localns=_caller_locals())
 
 
-def _test_options(sizes: Any, fixed: Any) -> dict[str, Any]:
+def _test_options(sizes: Any, fixed: Any, unused: Any = None) -> dict[str, Any]:
     if sizes is not None:
         if not isinstance(sizes, dict):
             raise TypeError(f"@sn.shaped: test_sizes must be a dict of axis -> size, got {sizes!r}")
@@ -110,7 +113,14 @@ def _test_options(sizes: Any, fixed: Any) -> dict[str, Any]:
         raise TypeError(
             f"@sn.shaped: test_fixed must be a dict of argument -> value, got {fixed!r}"
         )
-    return {k: dict(v) for k, v in (("sizes", sizes), ("fixed", fixed)) if v}
+    if unused is not None and (
+        isinstance(unused, str) or not all(isinstance(u, str) for u in unused)
+    ):
+        raise TypeError(f"@sn.shaped: test_unused must list argument names, got {unused!r}")
+    out: dict[str, Any] = {k: dict(v) for k, v in (("sizes", sizes), ("fixed", fixed)) if v}
+    if unused:
+        out["unused"] = list(unused)
+    return out
 
 
 def _add_doc(fn: Any) -> Any:

@@ -161,7 +161,7 @@ def test_generate_collects_tests_without_a_test_file(pytester, monkeypatch):
     out = r.stdout.str()
     assert "test_cli_pkg_bug[norm.normalize[batch]]" in out
     assert "test_cli_pkg_bug[norm.scale[shapes]]" in out
-    assert "20 tests collected" in out
+    assert "26 tests collected" in out
 
     r = pytester.runpytest_subprocess(*_gen_args("-k", "normalize and batch"))
     r.assert_outcomes(failed=1)
@@ -184,8 +184,8 @@ def test_generated_ids_are_identical_under_xdist(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(FIXTURES))
     serial = pytester.runpytest_subprocess(*_gen_args("-k", "scale", "-q", "-rA"))
     parallel = pytester.runpytest_subprocess(*_gen_args("-k", "scale", "-q", "-rA", "-n", "2"))
-    serial.assert_outcomes(passed=7, skipped=3)
-    parallel.assert_outcomes(passed=7, skipped=3)
+    serial.assert_outcomes(passed=9, skipped=4)
+    parallel.assert_outcomes(passed=9, skipped=4)
 
     def ids(result):
         return sorted(
@@ -207,10 +207,10 @@ def test_last_failed_reruns_only_the_failing_generated_case(pytester, monkeypatc
     monkeypatch.setenv("PYTHONPATH", str(FIXTURES))
     args = ["--shapely-generate=cli_pkg_bug", "--shapely-mode=on"]
     first = pytester.runpytest_subprocess(*args)
-    first.assert_outcomes(failed=1, passed=13, skipped=6)
+    first.assert_outcomes(failed=1, passed=17, skipped=8)
     again = pytester.runpytest_subprocess(*args, "--lf")
     again.assert_outcomes(failed=1)
-    assert "19 deselected" in again.stdout.str()
+    assert "25 deselected" in again.stdout.str()
 
 
 def test_instrumented_packages_are_not_held_to_strict_mode(pytester):

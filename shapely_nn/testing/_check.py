@@ -56,6 +56,8 @@ def _merged(fn: Any, **options: Any) -> dict[str, Any]:
     for key in ("sizes", "fixed"):
         if own.get(key):
             out[key] = {**own[key], **(options.get(key) or {})}
+    if own.get("unused"):
+        out["unused"] = [*own["unused"], *(options.get("unused") or ())]
     return out
 
 
@@ -69,6 +71,7 @@ def check(
     fixed: Mapping[str, Any] | None = None,
     kinds: Mapping[str, str] | None = None,
     skip: Sequence[str] | None = None,
+    unused: Sequence[str] | None = None,
 ) -> Report:
     """Draw inputs from `fn`'s annotations and test its properties.
 
@@ -92,13 +95,15 @@ def check(
       drawn per example; `sn.testing.DEFAULT` leaves an argument to its default;
     - `kinds`: axis kinds for this check (`{"N": "batch"}`), over declared ones;
     - `properties` picks a subset of `sn.testing.PROPERTIES`, `skip` lists
-      properties that do not apply (reported skipped).
+      properties that do not apply (reported skipped);
+    - `unused`: inputs allowed not to influence the outputs (the `dead`
+      property), by argument name or field path (`"p.b"`).
 
     Objects nothing can draw come from `sn.testing.register(Type, factory)`.
     Compiled programs are kept in jax's persistent cache between runs (see
     `sn.testing.set_cache_dir`).
-    `@sn.shaped(test_sizes=..., test_fixed=...)` gives defaults for `sizes` and
-    `fixed`.
+    `@sn.shaped(test_sizes=..., test_fixed=..., test_unused=...)` gives defaults
+    for `sizes`, `fixed` and `unused`.
     """
     return run_check(
         fn,
@@ -109,6 +114,7 @@ def check(
         fixed=fixed,
         kinds=kinds,
         skip=skip,
+        unused=unused,
     )
 
 
@@ -122,14 +128,22 @@ def run_check(
     fixed: Mapping[str, Any] | None = None,
     kinds: Mapping[str, str] | None = None,
     skip: Sequence[str] | None = None,
+    unused: Sequence[str] | None = None,
     instance_guess: tuple[str, str] | None = None,
 ) -> Report:
     """`check`, for a method whose instance may be a guess: `instance_guess` is
     (what the instance is, how to give a real one), and an example the method
     refuses is then not blamed on it."""
     ensure_cache()
-    opts = _merged(fn, sizes=sizes, fixed=fixed)
-    sizes, fixed = opts.get("sizes"), opts.get("fixed")
+    opts = _merged(fn, sizes=sizes, fixed=fixed, unused=unused)
+    sizes, fixed, unused = opts.get("sizes"), opts.get("fixed"), opts.get("unused")
+    if unused is not None and (
+        isinstance(unused, str) or not all(isinstance(u, str) for u in unused)
+    ):
+        raise TypeError(
+            f"sn.testing.check: unused must list argument names (or paths like 'p.b'), "
+            f"got {unused!r}"
+        )
     props = _validate(properties, examples, seed, sizes, fixed, kinds, skip)
     skipped = set(skip or ())
     with checking_mode():
@@ -158,6 +172,7 @@ def run_check(
             )
         runner = Runner(subject, sizes=sizes, seed=seed, examples=examples, fixed=fixed)
         runner.instance_guess = instance_guess
+        runner.unused = tuple(unused or ())
         report = runner.run([p for p in props if p.name not in skipped])
         by_name = {r.prop: r for r in report.results}
         report.results = [

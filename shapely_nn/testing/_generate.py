@@ -118,8 +118,9 @@ def case_options(
     for key in ("sizes", "fixed", "kinds"):
         if key in own and options.get(key):
             out[key] = {**own[key], **options[key]}
-    if "skip" in own and options.get("skip"):
-        out["skip"] = sorted(set(own["skip"]) | set(options["skip"]))
+    for key in ("skip", "unused"):
+        if key in own and options.get(key):
+            out[key] = sorted(set(own[key]) | set(options[key]))
     return out
 
 

@@ -49,6 +49,31 @@ def _as_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _custom_in(jaxpr: Any, root: str) -> bool:
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name in ("custom_vjp_call", "custom_jvp_call"):
+            frames = getattr(getattr(eqn.source_info, "traceback", None), "frames", None) or []
+            # the frame that called into jax's custom-derivative machinery: where the
+            # decorated function is used, inside the code that defines it
+            past = False
+            for f in frames:
+                inside_jax = "/jax/" in f.file_name.replace("\\", "/")
+                if inside_jax and "custom_derivatives" in f.file_name:
+                    past = True
+                elif past and not inside_jax:
+                    if f.file_name.startswith(root):
+                        return True
+                    break
+                elif past and inside_jax and "/_src/" in f.file_name and "nn" in f.file_name:
+                    break  # a jax.nn function (relu, softplus): jax's own
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (list, tuple)) else [param]:
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns") and _custom_in(inner, root):
+                    return True
+    return False
+
+
 def _float_kind(x: Any) -> bool:
     dt = getattr(x, "dtype", None)
     return dt is not None and (str(dt).startswith(("float", "bfloat")))
@@ -121,6 +146,31 @@ class Programs:
             if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=True):
                 return f"a constant of shape {a.shape} baked into the program differs"
         return None
+
+    # ------------------------------------------------------------ float64
+
+    def in_float64(self, ex: Any, leaves: list[Any]) -> Any:
+        """The outputs for `leaves` computed in float64 (float leaves cast up), or
+        None where jax or the annotations do not allow it."""
+        import jax
+        import jax.numpy as jnp
+
+        x64 = getattr(jax, "enable_x64", None)
+        if x64 is None:  # (jax versions before the context manager moved)
+            from jax.experimental import enable_x64 as x64  # type: ignore[no-redef]
+        call = self._call(ex)
+        try:
+            with x64(True):
+                up = [jnp.asarray(x, jnp.float64) if _float_kind(x) else x for x in leaves]
+                return jax.jit(call)(*up)
+        except Exception:
+            return None
+
+    def has_custom_derivatives(self, ex: Any, root: str) -> bool:
+        """Whether the function calls a custom_vjp/custom_jvp defined in code under
+        `root` (its package's directory): jax's own (`jax.nn.relu`) do not count."""
+        jaxpr = self.trace(ex)
+        return jaxpr is not None and bool(root) and _custom_in(jaxpr.jaxpr, root)
 
     # ------------------------------------------------------------ compiled
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import _props_kinds, _props_outputs, _props_transforms
+from . import _props_kinds, _props_outputs, _props_robust, _props_transforms
 from ._runner import Example, Runner
 
 __all__ = ["PROPERTIES", "REGISTRY", "Property", "resolve"]
@@ -60,6 +60,19 @@ _ALL = (
         _props_transforms.vmap,
     ),
     Property("retrace", "rtr", "same-shaped inputs do not trace again", _props_transforms.retrace),
+    Property("dead", "ded", "every input influences the outputs", _props_robust.dead),
+    Property(
+        "custom_grad",
+        "cgr",
+        "custom derivatives of its own agree with finite differences",
+        _props_robust.custom_grad,
+    ),
+    Property(
+        "finite",
+        "fin",
+        "no NaN at boundary values, no instability on shifted inputs",
+        _props_robust.finite,
+    ),
 )
 
 #: every property by name, in the order reports list them

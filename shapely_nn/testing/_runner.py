@@ -6,7 +6,6 @@ collects their results into a `Report`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -14,7 +13,20 @@ import numpy as np
 from .._diagnose import collect_leaves
 from .._errors import ShapeError, ValueConstraintError
 from .._spec import ArraySpec
-from ._arguments import Drawn, draw_example, redraw_like
+from ._arguments import draw_example, redraw_like
+from ._examples import (
+    LARGE_BUDGET,
+    LARGE_SIZES,
+    OFFSETS,
+    SCALE,
+    Example,
+    boundary_leaves,
+    derived,
+    float_kind,
+    shifted,
+    source_root,
+    tree_arrays,
+)
 from ._objects import Objects
 from ._programs import Programs, largest
 from ._rejection import rejection, suggested_sizes
@@ -25,56 +37,13 @@ from ._wording import clean, one_line, refusal
 
 __all__ = ["SCALE", "Example", "Fail", "Runner", "float_kind", "tree_arrays"]
 
-SCALE = 1000.0  # the "large values" example multiplies inputs by this
+# (Example and SCALE live in _examples.py; re-exported for the properties)
+
 MAX_ELEMENTS = 50_000_000  # the largest array an example may make (200 MB of float32)
 
 
 class Fail(Exception):
     """A property failed on the current example; the message says what differed."""
-
-
-@dataclass
-class Example:
-    index: int
-    seed: int
-    drawn: Drawn
-    scale: float
-    alt: list[Any] = field(default_factory=list)  # same shapes, other values
-    out: Any = None
-    error: BaseException | None = None
-    jit_out: Any = None
-    jit_error: BaseException | None = None
-    grads: Any = None
-    eager: bool = True
-    rejected: str | None = None  # the function's own message, if it refused the inputs
-    abstract: bool = False  # evaluated for shapes and dtypes only (nothing compiled)
-    vmapped: Any = None  # the function vmapped over (inputs, alt) stacked
-
-    @property
-    def sizes(self) -> Sizes:
-        return self.drawn.sizes
-
-    def where(self) -> str:
-        extra = f", inputs x{self.scale:g}" if self.scale != 1 else ""
-        return f"{self.sizes.describe()}{extra}"
-
-
-def float_kind(x: Any) -> bool:
-    dt = getattr(x, "dtype", None)
-    return dt is not None and (str(dt).startswith(("float", "bfloat")))
-
-
-def tree_arrays(path: str, value: Any) -> list[tuple[str, ArraySpec | None, Any]]:
-    import jax
-
-    # arrays only: a pytree may hold other leaves (a lineax operator keeps
-    # jax.ShapeDtypeStruct descriptions of its input and output)
-    flat = [
-        v
-        for v in jax.tree_util.tree_leaves(value)
-        if isinstance(v, (jax.Array, np.ndarray, np.generic))
-    ]
-    return [(f"{path}[{i}]" if len(flat) > 1 else path, None, v) for i, v in enumerate(flat)]
 
 
 def _describe_user(user: dict[str, Any], given: dict[str, Any], seed: int) -> str:
@@ -129,6 +98,8 @@ class Runner:
         self._examples: list[Example] | None = None
         self.programs = Programs(subject.checked_for, self.out_leaves, seed)
         self.first_fp: Any = None
+        self.unused: tuple[str, ...] = ()  # inputs allowed not to influence the outputs
+        self.source_root = source_root(self.package)
         # (what, remedy) when the instance a method runs on is a guess
         self.instance_guess: tuple[str, str] | None = None
 
@@ -197,35 +168,114 @@ class Runner:
             except Skip as e:
                 raise Skip(f"inputs cannot be drawn: {e}") from None
             ex = Example(i, seed, drawn, scale)
+            if i == 1:
+                ex.kind = "size one" if size_one is not None else "plain"
+            elif i == 2:
+                ex.kind = "large values"
             if i == 0:
                 self.first_fp = drawn.fingerprint()
             ex.alt = redraw_like(drawn, seed=seed * 7 + i, scale=scale)
-            self._within_budget(ex)
-            self._eager(ex)
-            guessed = drawn.guessed + (
-                [("self", *self.instance_guess)] if self.instance_guess else []
-            )
-            if ex.error is not None and guessed:
-                path, what, remedy = guessed[0]
-                raise Skip(
-                    f"{path}: the function refused {what} ({type(ex.error).__name__}: "
-                    f"{one_line(ex.error, 200)}); {remedy}"
-                )
-            if isinstance(ex.error, MemoryError) or "RESOURCE_EXHAUSTED" in str(ex.error or ""):
-                raise Skip(
-                    f"ran out of memory for sizes {ex.sizes.describe()}; pin smaller sizes "
-                    "with sizes="
-                )
-            if isinstance(ex.error, NotImplementedError):
-                raise Skip(
-                    f"raised NotImplementedError{': ' + str(ex.error) if str(ex.error) else ''} "
-                    "(not a bug to report; if an object built for an argument stands in for "
-                    "an abstract base, register a factory for a concrete one)"
-                )
-            if ex.error is not None:
-                ex.rejected = rejection(ex.error, self.package)
+            self._settle(ex)
+            out.append(ex)
+        if not only_first and out:
+            out += self._more_kinds(out[0], len(out), user, seed)
+        return out
+
+    def _more_kinds(
+        self, first: Example, index: int, user: dict[str, Any], seed: int
+    ) -> list[Example]:
+        """The boundary, shifted and large-sizes examples (see `_examples.py`);
+        one that cannot be made or run is left out."""
+        made: list[Example | None] = []
+        leaves = boundary_leaves(first.drawn, seed)
+        if leaves is not None:
+            made.append(derived(first, 0, "boundary", leaves))
+        made += [shifted(first, 0, offset) for offset in OFFSETS]
+        made.append(self._large(user, seed))
+        out = []
+        for ex in made:
+            if ex is None:
+                continue
+            ex.index = index + len(out)
+            try:
+                self._settle(ex)
+            except Skip:
+                continue
             out.append(ex)
         return out
+
+    def _large(self, user: dict[str, Any], seed: int) -> Example | None:
+        """Axes that can take them (free, not pinned or declared with sizes) drawn
+        from LARGE_SIZES up, within LARGE_BUDGET elements per array; traced only."""
+        from .._spec import NAMED
+
+        sizes = self.axes.draw(np.random.default_rng([seed, 17]), user=user)
+        from .._axes import registry
+
+        reg = registry()
+        free = [
+            n
+            for n in self.axes.names
+            if n not in user
+            and n in sizes.single
+            and not ((ax := reg.get(n)) is not None and (ax.size is not None or ax.test_sizes))
+        ]
+        limit = dict.fromkeys(free, 10**9)
+        for spec in self.subject.specs():
+            for _, a in spec.array_leaves("x"):
+                named = [d.name for d in a.dims if d.code == NAMED and d.name in limit]
+                for n in named:
+                    limit[n] = min(limit[n], int(LARGE_BUDGET ** (1 / len(named))))
+        large = [n for n in free if limit[n] >= LARGE_SIZES + 2 * len(free)]
+        if not large:
+            return None
+        from ._sizes import spaced
+
+        values = spaced(len(large), set(), start=LARGE_SIZES)
+        pinned = {k: v for k, v in sizes.single.items() if k not in large}
+        pinned.update(zip(large, values))
+        try:
+            drawn = draw_example(
+                self.subject,
+                example=5,
+                seed=seed,
+                sizes=Sizes(pinned, dict(sizes.variadic)),
+                scale=1.0,
+                broadcast_one=False,
+                fixed=self.fixed,
+                objects=Objects(seed),
+            )
+        except Skip:
+            return None
+        ex = Example(0, seed, drawn, 1.0, kind="large sizes")
+        ex.alt = list(drawn.leaves)
+        return ex
+
+    def _settle(self, ex: Example) -> None:
+        """Run the example (see `_eager`) and tell a refusal by the function from
+        a failure, or skip the function where the example was a guess."""
+        drawn = ex.drawn
+        self._within_budget(ex)
+        self._eager(ex)
+        guessed = drawn.guessed + ([("self", *self.instance_guess)] if self.instance_guess else [])
+        if ex.error is not None and guessed:
+            path, what, remedy = guessed[0]
+            raise Skip(
+                f"{path}: the function refused {what} ({type(ex.error).__name__}: "
+                f"{one_line(ex.error, 200)}); {remedy}"
+            )
+        if isinstance(ex.error, MemoryError) or "RESOURCE_EXHAUSTED" in str(ex.error or ""):
+            raise Skip(
+                f"ran out of memory for sizes {ex.sizes.describe()}; pin smaller sizes with sizes="
+            )
+        if isinstance(ex.error, NotImplementedError):
+            raise Skip(
+                f"raised NotImplementedError{': ' + str(ex.error) if str(ex.error) else ''} "
+                "(not a bug to report; if an object built for an argument stands in for "
+                "an abstract base, register a factory for a concrete one)"
+            )
+        if ex.error is not None:
+            ex.rejected = rejection(ex.error, self.package)
 
     def _within_budget(self, ex: Example) -> None:
         """Skip an example whose computation would hold an array larger than

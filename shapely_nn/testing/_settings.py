@@ -14,6 +14,7 @@ N = { kind = "batch", doc = "data points" }
 sizes = { q_heads = "2*kv_heads" }        # a relation between axes
 fixed = { cutoff = { between = [0.1, 5.0] }, mask = { default = true } }
 skip = ["grad"]                           # properties that do not apply
+unused = ["mask"]                         # inputs allowed not to influence outputs
 ```
 
 Function keys are patterns (`fnmatch`) matched against the function's full
@@ -71,7 +72,7 @@ def import_path(text: str, where: str) -> Any:
     return obj
 
 
-_SECTION_KEYS = {"sizes", "fixed", "skip"}
+_SECTION_KEYS = {"sizes", "fixed", "skip", "unused"}
 _TOP_KEYS = _SECTION_KEYS | {"axes", "factories", "functions"}
 
 
@@ -83,6 +84,7 @@ class Settings:
     sizes: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     skip: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
     axes: dict[str, dict[str, Any]] = field(default_factory=dict)
     factories: dict[str, str] = field(default_factory=dict)
     functions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -123,6 +125,7 @@ class Settings:
         out = cls(source=source)
         section = _section(table, source)
         out.sizes, out.fixed, out.skip = section["sizes"], section["fixed"], section["skip"]
+        out.unused = section["unused"]
         axes = table.get("axes", {})
         if not isinstance(axes, Mapping):
             raise ConfigError(f"{source}: [axes] must be a table of axis name -> settings")
@@ -193,7 +196,7 @@ class Settings:
     def options_for(self, full_name: str, name: str, params: set[str]) -> dict[str, Any]:
         """`sn.testing.check` options for one function: sizes, fixed values (only
         for arguments it has), axis kinds and properties to skip."""
-        sizes, skip = dict(self.sizes), list(self.skip)
+        sizes, skip, unused = dict(self.sizes), list(self.skip), list(self.unused)
         fixed = {k: v for k, v in self.fixed.items() if k in params}
         for pattern, body in self.functions:
             if fnmatch.fnmatchcase(full_name, pattern) or fnmatch.fnmatchcase(name, pattern):
@@ -203,6 +206,7 @@ class Settings:
                     {k: v for k, v in body["fixed"].items() if k in params or "**" in params}
                 )
                 skip += body["skip"]
+                unused += body["unused"]
         out: dict[str, Any] = {}
         if sizes:
             out["sizes"] = sizes
@@ -212,6 +216,8 @@ class Settings:
             out["kinds"] = self.kinds()
         if skip:
             out["skip"] = sorted(set(skip))
+        if unused:
+            out["unused"] = sorted(set(unused))
         return out
 
 
@@ -234,7 +240,10 @@ def _section(body: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(
             f"{where}: skip must list properties among {', '.join(PROPERTIES)}; got {skip!r}"
         )
-    return {"sizes": dict(sizes), "fixed": fixed, "skip": list(skip)}
+    unused = body.get("unused", [])
+    if not isinstance(unused, list) or not all(isinstance(u, str) for u in unused):
+        raise ConfigError(f"{where}: unused must list argument names; got {unused!r}")
+    return {"sizes": dict(sizes), "fixed": fixed, "skip": list(skip), "unused": unused}
 
 
 def _fixed(value: Any, where: str) -> Any:

@@ -27,9 +27,7 @@ class Sizes:
 
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in sorted(self.single.items())]
-        parts += [
-            f"{'' if k == '...' else '*'}{k}={v}" for k, v in sorted(self.variadic.items())
-        ]
+        parts += [f"{'' if k == '...' else '*'}{k}={v}" for k, v in sorted(self.variadic.items())]
         return " ".join(parts) or "(no named axes)"
 
     def copy(self) -> Sizes:
