@@ -50,27 +50,29 @@ def _as_numpy(x: Any) -> np.ndarray:
 
 
 def _custom_in(jaxpr: Any, root: str) -> bool:
+    """Whether a custom_vjp/custom_jvp call in `jaxpr` has its body in code under
+    `root`: the body's operations were traced there before reaching jax's
+    custom-derivative machinery (jax.nn.relu's body lives in jax)."""
     for eqn in jaxpr.eqns:
         if eqn.primitive.name in ("custom_vjp_call", "custom_jvp_call"):
-            frames = getattr(getattr(eqn.source_info, "traceback", None), "frames", None) or []
-            # the frame that called into jax's custom-derivative machinery: where the
-            # decorated function is used, inside the code that defines it
-            past = False
-            for f in frames:
-                inside_jax = "/jax/" in f.file_name.replace("\\", "/")
-                if inside_jax and "custom_derivatives" in f.file_name:
-                    past = True
-                elif past and not inside_jax:
-                    if f.file_name.startswith(root):
-                        return True
-                    break
-                elif past and inside_jax and "/_src/" in f.file_name and "nn" in f.file_name:
-                    break  # a jax.nn function (relu, softplus): jax's own
+            body = getattr(eqn.params.get("call_jaxpr"), "jaxpr", None)
+            if body is not None and any(_defined_under(e, root) for e in body.eqns):
+                return True
         for param in eqn.params.values():
             for sub in param if isinstance(param, (list, tuple)) else [param]:
                 inner = getattr(sub, "jaxpr", sub)
                 if hasattr(inner, "eqns") and _custom_in(inner, root):
                     return True
+    return False
+
+
+def _defined_under(eqn: Any, root: str) -> bool:
+    frames = getattr(getattr(eqn.source_info, "traceback", None), "frames", None) or []
+    for f in frames:  # innermost first
+        if "custom_derivatives" in f.file_name:
+            return False
+        if f.file_name.startswith(root):
+            return True
     return False
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 import shapely_nn as sn
 
@@ -257,6 +257,107 @@ def deep_sets_first(p: DeepSets, xs: Float[Array, "element feature"]) -> Float[A
     return jnp.tanh(pooled) @ p.rho
 
 
+# ------------------------------------------------------------------ masked pooling (dead input)
+
+
+@sn.shaped
+def masked_mean(
+    x: Float[Array, "batch time feature"], mask: Bool[Array, "batch time"]
+) -> Float[Array, "batch feature"]:
+    w = mask.astype(x.dtype)[..., None]
+    return (x * w).sum(axis=1) / jnp.maximum(w.sum(axis=1), 1.0)
+
+
+@sn.shaped
+def masked_mean_ignores_mask(
+    x: Float[Array, "batch time feature"], mask: Bool[Array, "batch time"]
+) -> Float[Array, "batch feature"]:
+    return x.mean(axis=1)  # bug: the padding mask is accepted but never applied
+
+
+# ------------------------------------------------------------------ custom gradient
+
+
+@jax.custom_vjp
+def _soft_clip(x: Array) -> Array:
+    return jnp.tanh(x)
+
+
+_soft_clip.defvjp(lambda x: (jnp.tanh(x), x), lambda x, g: (g * (1 - jnp.tanh(x) ** 2),))
+
+
+@jax.custom_vjp
+def _soft_clip_wrong(x: Array) -> Array:
+    return jnp.tanh(x)
+
+
+# bug: the derivative of tanh is 1 - tanh^2, not 1 + tanh^2
+_soft_clip_wrong.defvjp(lambda x: (jnp.tanh(x), x), lambda x, g: (g * (1 + jnp.tanh(x) ** 2),))
+
+
+@sn.shaped
+def soft_clip(x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    return _soft_clip(x)
+
+
+@sn.shaped
+def soft_clip_wrong_vjp(x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    return _soft_clip_wrong(x)
+
+
+# ------------------------------------------------------------------ entropy (boundary values)
+
+
+@sn.shaped
+def entropy(
+    p: Annotated[Float[Array, "batch klass"], sn.Simplex("klass")],
+) -> Float[Array, " batch"]:
+    return -jax.scipy.special.xlogy(p, p).sum(axis=-1)
+
+
+@sn.shaped
+def entropy_naive(
+    p: Annotated[Float[Array, "batch klass"], sn.Simplex("klass")],
+) -> Float[Array, " batch"]:
+    return -(p * jnp.log(p)).sum(axis=-1)  # bug: 0 * log(0) is NaN for a one-hot row
+
+
+# ------------------------------------------------------------------ positions (large sizes)
+
+
+def _sinusoids(length: int, width: int) -> Array:
+    pos = jnp.arange(length)[:, None]
+    freq = jnp.exp(-jnp.arange(width)[None, :] / width)
+    return jnp.sin(pos * freq)
+
+
+@sn.shaped
+def add_positions(x: Float[Array, "time feature"]) -> Float[Array, "time feature"]:
+    return x + _sinusoids(x.shape[0], x.shape[1])
+
+
+@sn.shaped
+def add_positions_fixed_table(x: Float[Array, "time feature"]) -> Float[Array, "time feature"]:
+    # bug: a table of 16 positions, sliced to the sequence: longer inputs break
+    return x + _sinusoids(16, x.shape[1])[: x.shape[0]]
+
+
+# ------------------------------------------------------------------ variance (shifted data)
+
+
+@sn.shaped
+def standardize(x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    mu = x.mean(axis=-1, keepdims=True)
+    return (x - mu) / jnp.sqrt(((x - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
+
+
+@sn.shaped
+def standardize_one_pass(x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    mu = x.mean(axis=-1, keepdims=True)
+    var = (x**2).mean(axis=-1, keepdims=True) - mu**2  # bug: cancels for large means
+    return (x - mu) / jnp.sqrt(var + 1e-5)
+
+
 CORRECT = [
     mlp_hidden,
     mlp_hidden_transposed,
@@ -267,6 +368,11 @@ CORRECT = [
     attention,
     gnn_layer,
     deep_sets,
+    masked_mean,
+    soft_clip,
+    entropy,
+    add_positions,
+    standardize,
 ]
 
 BUGGY = {
@@ -282,4 +388,9 @@ BUGGY = {
     attention_off_by_one: "causal",
     gnn_layer_node_index: "set",
     deep_sets_first: "set",
+    masked_mean_ignores_mask: "dead",
+    soft_clip_wrong_vjp: "custom_grad",
+    entropy_naive: "finite",
+    add_positions_fixed_table: "shapes",
+    standardize_one_pass: "finite",
 }
