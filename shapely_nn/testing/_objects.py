@@ -109,6 +109,11 @@ class Objects:
         self.seed, self.depth = seed, depth
 
     def __call__(self, hint: Any, path: str, sizes: Mapping[str, int]) -> Any:
+        if isinstance(hint, typing.TypeVar):
+            # `kernel: K` with K bound to AbstractKernel: an AbstractKernel will do
+            hint = hint.__bound__ or (hint.__constraints__ or (None,))[0]
+            if hint is None:
+                return None
         factory = factory_for(hint, registered())
         if factory is not None:
             try:

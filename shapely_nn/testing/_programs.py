@@ -252,11 +252,13 @@ class Programs:
                 full[i] = f
             out = forward(full)
             total = jnp.zeros((), jnp.float32)
-            key = jax.random.key(seed + 57)
-            for _, _, v in out_leaves(out):
+            for k, (_, _, v) in enumerate(out_leaves(out)):
                 if _float_kind(v):
-                    key, sub = jax.random.split(key)
-                    w = jax.random.normal(sub, jnp.shape(v), jnp.float32)
+                    # generic weights (no zeros, no symmetry) from a few cheap ops:
+                    # jax.random here would add its hash to every compiled program
+                    n = int(np.prod(jnp.shape(v)))
+                    phase = jnp.arange(n, dtype=jnp.float32) * 1.618034 + (seed + 57 + k) * 0.5
+                    w = jnp.sin(phase).reshape(jnp.shape(v))
                     total = total + jnp.sum(v.astype(jnp.float32) * w)
             return total, out
 
