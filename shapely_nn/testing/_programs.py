@@ -99,6 +99,7 @@ class Programs:
         self.grad_errors: dict[Any, BaseException] = {}
         self.vmap_errors: dict[Any, BaseException] = {}
         self._jaxprs: dict[Any, Any] = {}
+        self._shapes: dict[Any, Any] = {}
         self._fns: dict[Any, Callable[[list[Any], list[Any]], tuple[Any, Any, Any]]] = {}
 
     def clear(self) -> None:
@@ -106,6 +107,7 @@ class Programs:
         self.grad_errors.clear()
         self.vmap_errors.clear()
         self._jaxprs.clear()
+        self._shapes.clear()
         self._fns.clear()
 
     def _call(self, ex: Any) -> Callable[..., Any]:
@@ -127,7 +129,9 @@ class Programs:
         fp = ex.drawn.fingerprint()
         if fp not in self._jaxprs:
             try:
-                self._jaxprs[fp] = jax.make_jaxpr(self._call(ex))(*ex.drawn.leaves)
+                # (with the outputs' shapes: `abstract` needs no second trace)
+                traced = jax.make_jaxpr(self._call(ex), return_shape=True)(*ex.drawn.leaves)
+                self._jaxprs[fp], self._shapes[fp] = traced
             except Exception:
                 self._jaxprs[fp] = None
         return self._jaxprs[fp]
@@ -180,6 +184,9 @@ class Programs:
         """The outputs' shapes and dtypes, checked while tracing; nothing compiled."""
         import jax
 
+        fp = ex.drawn.fingerprint()
+        if fp in self._shapes:
+            return self._shapes[fp]
         return jax.eval_shape(self._call(ex), *ex.drawn.leaves)
 
     def run(self, ex: Any, first: bool) -> tuple[Any, Any, Any]:

@@ -56,11 +56,19 @@ def dead(r: Runner, ex: Example) -> None:
     # by argument: an argument is dead when none of its arrays moves an output (a
     # function that uses a few fields of a parameter structure it shares with
     # others is no bug, so one dead field beside live ones is not reported)
+    if _overrides(r):
+        raise Skip(
+            "overrides a method its base class defines: arguments it does not need are "
+            "the interface's (a constant kernel ignores its inputs)"
+        )
     by_arg: dict[str, list[int]] = {}
     for i in candidates:
         by_arg.setdefault(_root(ex.drawn.infos[i].path), []).append(i)
+    carriers = _shape_carriers(r)
     dead_ones = [
-        arg for arg, idx in by_arg.items() if all(_leaf_dead(r, ex, i, grads, outs) for i in idx)
+        arg
+        for arg, idx in by_arg.items()
+        if arg not in carriers and all(_leaf_dead(r, ex, i, grads, outs) for i in idx)
     ]
     if dead_ones:
         names = ", ".join(dead_ones)
@@ -71,6 +79,39 @@ def dead(r: Runner, ex: Example) -> None:
             "applied, a layer skipped?). If that is on purpose, opt out: "
             f"unused=[{', '.join(repr(d) for d in dead_ones)}]"
         )
+
+
+def _overrides(r: Runner) -> bool:
+    """Whether the method under test overrides one of a base class."""
+    instance = r.subject.instance
+    name = getattr(getattr(r.subject.fn, "__func__", r.subject.fn), "__name__", "")
+    if instance is None or not name:
+        return False
+    cls = instance if isinstance(instance, type) else type(instance)
+    owner = next((c for c in cls.__mro__ if name in vars(c)), None)
+    if owner is None:
+        return False
+    later = cls.__mro__[cls.__mro__.index(owner) + 1 :]
+    return any(name in vars(c) for c in later if c is not object)
+
+
+def _shape_carriers(r: Runner) -> set[str]:
+    """Arguments that pass their shape on: an axis of the return is bound by them
+    and by no other argument (`diagonal(x: "N D") -> " N"` needs x for N alone)."""
+    plan = r.subject.plan
+    if plan.ret is None:
+        return set()
+    out_axes = {n for _, a in plan.ret.array_leaves("return") for n in a.names()}
+    axes_of = {
+        p.name: {n for _, a in p.spec.array_leaves(p.name) for n in a.names()}
+        for p in plan.all_params
+    }
+    carriers = set()
+    for name, axes in axes_of.items():
+        others = set().union(*(v for k, v in axes_of.items() if k != name)) if axes_of else set()
+        if (axes & out_axes) - others:
+            carriers.add(name)
+    return carriers
 
 
 def _root(path: str) -> str:
