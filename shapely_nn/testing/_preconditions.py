@@ -109,11 +109,18 @@ def factory_for(
     for table in (factories, _FACTORIES):
         if hint in table:
             return table[hint]
+    if hint.__module__ in _STRUCTURAL:
+        # `Callable`, `Iterable`...: a kernel with `__call__` is a Callable only
+        # by its shape, not a stand-in for any function
+        return None
     for table in (factories, _FACTORIES):
         for cls, f in table.items():
             if isinstance(cls, type) and issubclass(cls, hint):
                 return f
     return None
+
+
+_STRUCTURAL = ("builtins", "collections.abc", "typing", "abc", "numbers")
 
 
 def call_factory(factory: Callable[..., Any], sizes: Mapping[str, int]) -> Any:

@@ -58,8 +58,15 @@ def dead(r: Runner, ex: Example) -> None:
     # others is no bug, so one dead field beside live ones is not reported)
     if _overrides(r):
         raise Skip(
-            "overrides a method its base class defines: arguments it does not need are "
-            "the interface's (a constant kernel ignores its inputs)"
+            "a method its base class or a subclass also defines: arguments one "
+            "implementation does not need are the interface's (a constant kernel ignores "
+            "its inputs)"
+        )
+    chooser = _polymorphic_argument(ex)
+    if chooser is not None:
+        raise Skip(
+            f"what it computes depends on which {chooser} it is given (a subclass may "
+            "need an input this one ignores)"
         )
     by_arg: dict[str, list[int]] = {}
     for i in candidates:
@@ -68,8 +75,20 @@ def dead(r: Runner, ex: Example) -> None:
     dead_ones = [
         arg
         for arg, idx in by_arg.items()
-        if arg not in carriers and all(_leaf_dead(r, ex, i, grads, outs) for i in idx)
+        if arg not in carriers
+        and all(_leaf_dead(r, ex, ex.drawn.leaves, i, grads, outs) for i in idx)
     ]
+    if dead_ones:
+        # again where every number is positive and away from zero: code that
+        # guards a domain jointly (`where((l < eps) | (v < eps), 0, ...)`)
+        # ignores its inputs only outside it
+        moved = [_away_from_zero(x) for x in ex.drawn.leaves]
+        outs_moved = _outputs(r, r.evaluate(ex, moved))
+        dead_ones = [
+            arg
+            for arg in dead_ones
+            if all(_leaf_dead(r, ex, moved, i, {}, outs_moved) for i in by_arg[arg])
+        ]
     if dead_ones:
         names = ", ".join(dead_ones)
         raise Fail(
@@ -82,7 +101,8 @@ def dead(r: Runner, ex: Example) -> None:
 
 
 def _overrides(r: Runner) -> bool:
-    """Whether the method under test overrides one of a base class."""
+    """Whether the method under test is one implementation of an interface: it
+    overrides a method of a base class, or a subclass overrides it."""
     instance = r.subject.instance
     name = getattr(getattr(r.subject.fn, "__func__", r.subject.fn), "__name__", "")
     if instance is None or not name:
@@ -92,16 +112,33 @@ def _overrides(r: Runner) -> bool:
     if owner is None:
         return False
     later = cls.__mro__[cls.__mro__.index(owner) + 1 :]
-    return any(name in vars(c) for c in later if c is not object)
+    if any(name in vars(c) for c in later if c is not object):
+        return True
+    return any(name in vars(c) for c in _subclasses(owner))
+
+
+def _subclasses(cls: type) -> list[type]:
+    seen: list[type] = []
+    todo = list(type.__subclasses__(cls)) if isinstance(cls, type) else []
+    while todo:
+        c = todo.pop()
+        if c not in seen:
+            seen.append(c)
+            todo.extend(type.__subclasses__(c))
+    return seen
 
 
 def _shape_carriers(r: Runner) -> set[str]:
     """Arguments that pass their shape on: an axis of the return is bound by them
-    and by no other argument (`diagonal(x: "N D") -> " N"` needs x for N alone)."""
+    and by no other argument (`diagonal(x: "N D") -> " N"` needs x for N alone).
+    Where the return has no array annotation (an operator, an object), any axis
+    bound by one argument alone may be the return's."""
     plan = r.subject.plan
-    if plan.ret is None:
-        return set()
-    out_axes = {n for _, a in plan.ret.array_leaves("return") for n in a.names()}
+    out_axes: set[str] | None = None
+    if plan.ret is not None:
+        leaves = list(plan.ret.array_leaves("return"))
+        if leaves:
+            out_axes = {n for _, a in leaves for n in a.names()}
     axes_of = {
         p.name: {n for _, a in p.spec.array_leaves(p.name) for n in a.names()}
         for p in plan.all_params
@@ -109,7 +146,7 @@ def _shape_carriers(r: Runner) -> set[str]:
     carriers = set()
     for name, axes in axes_of.items():
         others = set().union(*(v for k, v in axes_of.items() if k != name)) if axes_of else set()
-        if (axes & out_axes) - others:
+        if (axes if out_axes is None else axes & out_axes) - others:
             carriers.add(name)
     return carriers
 
@@ -119,18 +156,74 @@ def _root(path: str) -> str:
 
 
 def _leaf_dead(
-    r: Runner, ex: Example, i: int, grads: dict[int, Any], outs: list[tuple[str, np.ndarray]]
+    r: Runner,
+    ex: Example,
+    leaves: list[Any],
+    i: int,
+    grads: dict[int, Any],
+    outs: list[tuple[str, np.ndarray]],
 ) -> bool:
     g = grads.get(i)
     if g is not None and np.any(as_numpy(g) != 0):
         return False  # it moves a float output
-    perturbed = list(ex.drawn.leaves)
-    perturbed[i] = ex.alt[i]
-    after = _outputs(r, r.evaluate(ex, perturbed))
-    return all(
-        a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-        for (_, a), (_, b) in zip(outs, after)
-    )
+    # a new draw, and values of the other sign and well away from zero: code that
+    # guards a domain (`where(lengthscale < eps, 0, ...)`) ignores an input only
+    # outside it
+    for value in _perturbations(leaves[i], ex.alt[i]):
+        perturbed = list(leaves)
+        perturbed[i] = value
+        try:
+            after = _outputs(r, r.evaluate(ex, perturbed))
+        except Exception:
+            return False  # it changes what happens
+        if not all(
+            a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+            for (_, a), (_, b) in zip(outs, after)
+        ):
+            return False
+    return True
+
+
+def _away_from_zero(leaf: Any) -> Any:
+    x = np.asarray(leaf)
+    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or _is_key(leaf):
+        return leaf
+    return (np.abs(x) + 1).astype(x.dtype)
+
+
+# classes whose subclasses are containers, not implementations to choose between
+_NEUTRAL_BASES = ("builtins", "abc", "typing", "equinox", "flax", "dataclasses", "enum")
+
+
+def _polymorphic_argument(ex: Example) -> str | None:
+    """The class of an object argument that is one implementation among several
+    (it has a base class or a subclass of the user's own), if there is one."""
+    try:
+        args, kwargs = ex.drawn.build()
+    except Exception:
+        return None
+    for value in [*args, *kwargs.values()]:
+        cls = type(value)
+        if cls.__module__.split(".")[0] in _NEUTRAL_BASES or hasattr(value, "shape"):
+            continue
+        if isinstance(value, tuple) and hasattr(cls, "_fields"):
+            continue  # a NamedTuple of parameters
+        family = [c for c in cls.__mro__[1:] if c.__module__.split(".")[0] not in _NEUTRAL_BASES]
+        if family or _subclasses(cls):
+            return cls.__name__
+    return None
+
+
+def _perturbations(leaf: Any, alt: Any) -> list[Any]:
+    x = np.asarray(leaf)
+    if x.dtype == np.bool_:
+        return [alt, np.logical_not(x)]
+    if np.issubdtype(x.dtype, np.number):
+        mag = np.abs(x) + 1
+        if np.issubdtype(x.dtype, np.unsignedinteger):
+            return [alt, mag.astype(x.dtype)]
+        return [alt, mag.astype(x.dtype), (-mag).astype(x.dtype)]
+    return [alt]
 
 
 def _opted_out(path: str, allowed: set[str]) -> bool:

@@ -198,6 +198,14 @@ def _static_argnames(fn: Any) -> set[str]:
     return set()
 
 
+def _foreign_bound_method(fn: Any) -> bool:
+    """A bound method of another make (equinox binds a module's methods with its
+    own `BoundMethod`): it has the instance and the plain function."""
+    return getattr(fn, "__self__", None) is not None and inspect.isfunction(
+        getattr(fn, "__func__", None)
+    )
+
+
 def make_subject(
     fn: Any, *, require_arrays: bool = True, kinds: Mapping[str, str] | None = None
 ) -> Subject:
@@ -205,7 +213,7 @@ def make_subject(
     or a bound method of an instance."""
     instance = None
     func = fn
-    if inspect.ismethod(fn):
+    if inspect.ismethod(fn) or _foreign_bound_method(fn):
         instance = fn.__self__
         func = fn.__func__
     shaped = plan_of(func) is not None
