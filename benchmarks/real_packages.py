@@ -75,10 +75,33 @@ KNOWN_BUGS: dict[str, dict[str, str]] = {
         for m in ("covariance", "entropy", "log_prob", "stddev")
     }
     | {
-        "likelihoods.AbstractLikelihood.expected_log_likelihood": (
+        name: (
             "annotated for y, mean, variance of shape 'N D', but GHQuadratureIntegrator "
             "computes mean + sd * gh_points, which broadcasts (N, D) against the "
             "(num_points,) quadrature nodes: right only for D=1"
+        )
+        for name in (
+            "likelihoods.AbstractLikelihood.expected_log_likelihood",
+            "integrators.GHQuadratureIntegrator.integrate",
+            "integrators.AbstractIntegrator.__call__",
+        )
+    }
+    | {
+        name: (
+            "annotated Float[Array, ...] (the Ellipsis object, not the string '...'): "
+            "jaxtyping cannot evaluate it, so typing.get_type_hints raises "
+            "AttributeError: 'ellipsis' object has no attribute 'strip'"
+        )
+        for name in (
+            *(
+                f"likelihoods.{c}.link_function"
+                for c in ("Bernoulli", "Gaussian", "HeteroscedasticGaussian", "Poisson", "StudentT")
+            ),
+            *(
+                f"likelihoods.{c}.{m}"
+                for c in ("LogNormalTransform", "SoftplusTransform")
+                for m in ("__call__", "moments")
+            ),
         )
     },
     "dynamax": {

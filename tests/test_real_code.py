@@ -9,10 +9,11 @@ import textwrap
 import warnings
 from typing import NamedTuple, Protocol
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
 import shapely_nn as sn
 from shapely_nn.testing._generate import discover, run_case
@@ -23,6 +24,7 @@ from __future__ import annotations
 import abc
 import functools
 
+import equinox as eqx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -468,3 +470,20 @@ def test_a_symbolic_axis_using_an_attribute_of_the_instance():
 
     report = run_case(MethodCase(_Quadrature, "points"), {"examples": 2, "sizes": {"dim": 2}})
     assert report["shapes"].status == "passed", str(report)
+
+
+class Graph(eqx.Module):
+    laplacian: Float[Array, "N N"]
+
+    def prepare(self, indices: Int[Array, " N"] | int) -> Int[Array, "N 1"]:
+        # this N counts the indices, not the graph's nodes
+        return jnp.atleast_1d(jnp.asarray(indices, jnp.int32)).reshape(-1, 1)
+
+
+def test_a_methods_axes_are_not_tied_to_the_fields_of_self_in_code_not_written_for_it():
+    # jaxtyping checks no unannotated `self`: reusing a field's axis name in a
+    # method means nothing there, so the generator (like sn.check_package)
+    # does not bind it from the instance
+    graph = Graph(laplacian=jnp.eye(5))
+    report = sn.testing.check(graph.prepare, properties=["shapes", "jit"], examples=3)
+    assert not report.failed, report

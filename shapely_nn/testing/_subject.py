@@ -218,7 +218,9 @@ def make_subject(
         func = fn.__func__
     shaped = plan_of(func) is not None
     plan = plan_for(func)
-    checked = func if shaped else decorate(func, kinds=None, free_symbols=True)
+    # like sn.check_package: code not written for shapely_nn shares no axes with
+    # the fields of `self` (a method's N is often not the instance's N)
+    checked = func if shaped else decorate(func, kinds=None, free_symbols=True, class_scope=False)
     if instance is not None:
         checked = checked.__get__(instance, type(instance))
     subject = Subject(fn, checked, plan, plan.name, instance, dict(kinds or {}))
