@@ -487,3 +487,64 @@ def test_a_methods_axes_are_not_tied_to_the_fields_of_self_in_code_not_written_f
     graph = Graph(laplacian=jnp.eye(5))
     report = sn.testing.check(graph.prepare, properties=["shapes", "jit"], examples=3)
     assert not report.failed, report
+
+
+GENERIC = """
+from __future__ import annotations
+
+import abc
+import typing
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+K = typing.TypeVar("K", bound="{mod}.Kernel")
+
+
+class Kernel:
+    def __init__(self, scale: float = 2.0) -> None:
+        self.scale = scale
+
+
+class Prior(typing.Generic[K]):
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+
+class Engine:  # not an ABC: @abc.abstractmethod does not stop Engine() here
+    @abc.abstractmethod
+    def _gram(self, kernel: K, x: Float[Array, "n d"]) -> Float[Array, "n n"]: ...
+
+    def gram(self, kernel: K, x: Float[Array, "n d"]) -> Float[Array, "n n"]:
+        return self._gram(kernel, x)
+
+
+class Dense(Engine):
+    def _gram(self, kernel: K, x: Float[Array, "n d"]) -> Float[Array, "n n"]:
+        return kernel.scale * x @ x.T
+
+
+def sample(prior: Prior[K], x: Float[Array, "n d"]) -> Float[Array, " n"]:
+    return prior.kernel.scale * x.sum(axis=1)
+
+
+def gram_of(kernel: K, x: Float[Array, "n d"]) -> Float[Array, "n n"]:
+    return kernel.scale * x @ x.T
+"""
+
+
+def test_generic_classes_string_bound_typevars_and_abstract_methods_outside_an_abc(tmp_path):
+    # gpjax: `prior: Prior[M, K]`, `K = TypeVar("K", bound="gpjax.kernels.AbstractKernel")`,
+    # and an engine class using @abc.abstractmethod without ABCMeta (its
+    # "abstract" _gram returns None when the base class itself is built)
+    name = "sn_generic_mod"
+    (tmp_path / f"{name}.py").write_text(GENERIC.replace("{mod}", name))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        cases = dict(discover(name))
+        reports = {n: run_case(obj, {"examples": 2}) for n, obj in cases.items()}
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    for n in ("sample", "gram_of", "Engine.gram", "Dense._gram"):
+        assert reports[n].passed and not reports[n].failed, (n, reports[n])

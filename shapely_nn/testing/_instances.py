@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._init import init, struct_spec
-from ._objects import construct, subclasses
+from ._objects import abstract_methods, construct, subclasses
 from ._preconditions import call_factory, factory_for, registered
 from ._sizes import AxisSet
 from ._subject import Skip, make_subject
@@ -59,7 +59,7 @@ class MethodCase:
                     f"{type(e).__name__}: {e}"
                 ) from None
             return getattr(instance, self.name), dict(user), False
-        if not getattr(self.cls, "__abstractmethods__", None):
+        if not abstract_methods(self.cls):
             instance, sizes, guess = construct(self.cls, user, seed)
             return getattr(instance, self.name), {**sizes, **user}, guess
         return self._on_a_concrete_subclass(user, seed)
@@ -77,15 +77,14 @@ class MethodCase:
         """A method an abstract class implements runs on an instance of a concrete
         subclass that inherits it (the first one that can be built)."""
         cls, name = self.cls, self.name
-        abstract = f"{cls.__qualname__} is abstract ({', '.join(sorted(cls.__abstractmethods__))})"
+        abstract = f"{cls.__qualname__} is abstract ({', '.join(sorted(abstract_methods(cls)))})"
         own = vars(cls)[name]
         if getattr(own, "__isabstractmethod__", False):
             raise Skip(f"{abstract} and {name} is one of its abstract methods")
         heirs = [
             sub
             for sub in subclasses(cls)
-            if not getattr(sub, "__abstractmethods__", None)
-            and inspect.getattr_static(sub, name, None) is own
+            if not abstract_methods(sub) and inspect.getattr_static(sub, name, None) is own
         ]
         reasons = []
         for sub in heirs[:8]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import collections.abc
 import enum
+import importlib
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,6 +26,19 @@ _LIBRARIES = frozenset(
     {"builtins", "typing", "collections", "numpy", "jax", "jaxlib", "abc", "jaxtyping"}
 )
 _NOT_BUILT = (int, float, complex, bool, str, bytes, type(None), type)
+
+
+def abstract_methods(cls: type) -> set[str]:
+    """The abstract methods of `cls`, also where `@abc.abstractmethod` is used in a
+    class that is not an `ABC` (python then lets it be built: its "abstract"
+    methods return None)."""
+    names = set(getattr(cls, "__abstractmethods__", None) or ())
+    for name in dir(cls):
+        attr = inspect.getattr_static(cls, name, None)
+        attr = getattr(attr, "__func__", attr)
+        if getattr(attr, "__isabstractmethod__", False):
+            names.add(name)
+    return names
 
 
 def subclasses(cls: type) -> list[type]:
@@ -111,9 +126,12 @@ class Objects:
     def __call__(self, hint: Any, path: str, sizes: Mapping[str, int]) -> Any:
         if isinstance(hint, typing.TypeVar):
             # `kernel: K` with K bound to AbstractKernel: an AbstractKernel will do
-            hint = hint.__bound__ or (hint.__constraints__ or (None,))[0]
+            hint = _resolve(hint.__bound__ or (hint.__constraints__ or (None,))[0], hint)
             if hint is None:
                 return None
+        origin = typing.get_origin(hint)
+        if isinstance(origin, type) and origin.__module__.split(".")[0] not in _LIBRARIES:
+            hint = origin  # `Prior[M, K]`, a generic class of the package: a Prior
         factory = factory_for(hint, registered())
         if factory is not None:
             try:
@@ -145,10 +163,8 @@ class Objects:
         )
 
     def _build(self, cls: type, path: str, sizes: dict[str, int]) -> Any:
-        candidates = [cls] if not getattr(cls, "__abstractmethods__", None) else []
-        candidates += [s for s in subclasses(cls) if not getattr(s, "__abstractmethods__", None)][
-            :8
-        ]
+        candidates = [cls] if not abstract_methods(cls) else []
+        candidates += [s for s in subclasses(cls) if not abstract_methods(s)][:8]
         reasons = []
         for c in candidates:
             try:
@@ -168,6 +184,24 @@ class Objects:
             f"register a factory (sn.testing.register({cls.__qualname__}, make)) or pass "
             "it with fixed="
         )
+
+
+def _resolve(bound: Any, var: typing.TypeVar) -> Any:
+    """A TypeVar's bound, given as a string (`bound="pkg.kernels.AbstractKernel"`)
+    resolved by import path or in the module that defines the TypeVar."""
+    if isinstance(bound, typing.ForwardRef):
+        bound = bound.__forward_arg__
+    if not isinstance(bound, str):
+        return bound
+    module = sys.modules.get(getattr(var, "__module__", "") or "")
+    namespace = vars(module) if module is not None else {}
+    if bound in namespace:
+        return namespace[bound]
+    path, _, name = bound.rpartition(".")
+    try:
+        return getattr(importlib.import_module(path), name) if path else None
+    except (ImportError, AttributeError):
+        return None
 
 
 def _is_callable_hint(hint: Any) -> bool:

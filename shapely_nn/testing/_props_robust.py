@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._compare import as_numpy
+from ._objects import subclasses
 from ._runner import Example, Fail, Runner, float_kind
 from ._subject import Skip
 
@@ -114,18 +115,7 @@ def _overrides(r: Runner) -> bool:
     later = cls.__mro__[cls.__mro__.index(owner) + 1 :]
     if any(name in vars(c) for c in later if c is not object):
         return True
-    return any(name in vars(c) for c in _subclasses(owner))
-
-
-def _subclasses(cls: type) -> list[type]:
-    seen: list[type] = []
-    todo = list(type.__subclasses__(cls)) if isinstance(cls, type) else []
-    while todo:
-        c = todo.pop()
-        if c not in seen:
-            seen.append(c)
-            todo.extend(type.__subclasses__(c))
-    return seen
+    return any(name in vars(c) for c in subclasses(owner))
 
 
 def _shape_carriers(r: Runner) -> set[str]:
@@ -209,7 +199,7 @@ def _polymorphic_argument(ex: Example) -> str | None:
         if isinstance(value, tuple) and hasattr(cls, "_fields"):
             continue  # a NamedTuple of parameters
         family = [c for c in cls.__mro__[1:] if c.__module__.split(".")[0] not in _NEUTRAL_BASES]
-        if family or _subclasses(cls):
+        if family or subclasses(cls):
             return cls.__name__
     return None
 
