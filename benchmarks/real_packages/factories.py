@@ -17,10 +17,25 @@ def _rng(sizes: dict | None = None) -> np.random.Generator:
 # ---------------------------------------------------------------- gpjax
 
 
-def gpjax_kernel():
+def _d(sizes: dict | None) -> int:
+    return (sizes or {}).get("D", 1)
+
+
+def gpjax_kernel(sizes):
+    import gpjax as gpx
+
+    # n_dims: RBF's spectral density (sample_approx, RFF) needs the input dimension
+    return gpx.kernels.RBF(n_dims=_d(sizes))
+
+
+def gpjax_rbf():
     import gpjax as gpx
 
     return gpx.kernels.RBF()
+
+
+def gpjax_stationary_kernel(sizes):
+    return gpjax_kernel(sizes)
 
 
 def gpjax_mean():
@@ -29,10 +44,10 @@ def gpjax_mean():
     return gpx.mean_functions.Zero()
 
 
-def gpjax_prior():
+def gpjax_prior(sizes):
     import gpjax as gpx
 
-    return gpx.gps.Prior(kernel=gpx.kernels.RBF(), mean_function=gpx.mean_functions.Zero())
+    return gpx.gps.Prior(kernel=gpjax_kernel(sizes), mean_function=gpjax_mean())
 
 
 def gpjax_likelihood():
@@ -45,12 +60,154 @@ def gpjax_dataset(sizes):
     import gpjax as gpx
     import jax.numpy as jnp
 
-    n, d = sizes.get("N", 5), sizes.get("D", 1)
+    n, d = sizes.get("N", 5), _d(sizes)
     rng = _rng()
     return gpx.Dataset(
         X=jnp.asarray(rng.standard_normal((n, d)), jnp.float32),
         y=jnp.asarray(rng.standard_normal((n, 1)), jnp.float32),
     )
+
+
+def gpjax_conjugate_model(sizes):
+    return gpjax_prior(sizes) * gpjax_likelihood()
+
+
+def gpjax_nonconjugate_model(sizes):
+    import gpjax as gpx
+
+    return gpx.gps.NonConjugateModel(gpjax_prior(sizes), gpx.likelihoods.Bernoulli())
+
+
+def _inducing(sizes):
+    import jax.numpy as jnp
+
+    m = (sizes or {}).get("M", 3)
+    return jnp.asarray(_rng().standard_normal((m, _d(sizes))), jnp.float32)
+
+
+def gpjax_variational_gaussian(sizes):
+    import gpjax as gpx
+
+    return gpx.variational_families.VariationalGaussian(
+        gpjax_nonconjugate_model(sizes), _inducing(sizes)
+    )
+
+
+def gpjax_whitened_variational_gaussian(sizes):
+    import gpjax as gpx
+
+    return gpx.variational_families.WhitenedVariationalGaussian(
+        gpjax_nonconjugate_model(sizes), _inducing(sizes)
+    )
+
+
+def gpjax_dual_variational_gaussian(sizes):
+    import gpjax as gpx
+
+    return gpx.variational_families.DualVariationalGaussian(
+        gpjax_nonconjugate_model(sizes), _inducing(sizes)
+    )
+
+
+def gpjax_collapsed_variational_gaussian(sizes):
+    import gpjax as gpx
+
+    return gpx.variational_families.CollapsedVariationalGaussian(
+        gpjax_conjugate_model(sizes), _inducing(sizes)
+    )
+
+
+def gpjax_heteroscedastic_model(sizes):
+    import gpjax as gpx
+
+    return gpx.gps.HeteroscedasticModel(
+        prior=gpjax_prior(sizes),
+        likelihood=gpx.likelihoods.HeteroscedasticGaussian(),
+        noise_prior=gpjax_prior(sizes),
+    )
+
+
+def gpjax_heteroscedastic_family(sizes):
+    import gpjax as gpx
+
+    return gpx.variational_families.HeteroscedasticVariationalFamily(
+        gpjax_heteroscedastic_model(sizes), _inducing(sizes)
+    )
+
+
+def gpjax_exact_posterior(sizes):
+    return gpjax_conjugate_model(sizes).condition(gpjax_dataset(sizes))
+
+
+def _temporal(sizes):
+    # state-space GPs: one temporal input column, sorted times
+    import gpjax as gpx
+    import jax.numpy as jnp
+
+    n = (sizes or {}).get("N", 5)
+    t = jnp.linspace(0.0, 1.0, n)[:, None]
+    return gpx.Dataset(X=t, y=jnp.sin(6 * t))
+
+
+def gpjax_state_space_model(sizes):
+    import gpjax as gpx
+
+    prior = gpx.gps.Prior(kernel=gpx.kernels.Matern12(), mean_function=gpjax_mean())
+    return gpx.state_space.gps.StateSpaceConjugateModel(prior, gpjax_likelihood())
+
+
+def gpjax_state_space_posterior(sizes):
+    return gpjax_state_space_model(sizes).condition(_temporal(sizes))
+
+
+def gpjax_oilmm_model(sizes):
+    import gpjax as gpx
+    import jax
+
+    p = (sizes or {}).get("P", 3)
+    return gpx.models.oilmm.OILMMModel(
+        num_outputs=p, num_latent_gps=2, kernel=gpjax_kernel(sizes), key=jax.random.key(0)
+    )
+
+
+def gpjax_oilmm_posterior(sizes):
+    import gpjax as gpx
+    import jax.numpy as jnp
+
+    data = gpjax_dataset(sizes)
+    p = (sizes or {}).get("P", 3)
+    y = jnp.asarray(_rng().standard_normal((data.X.shape[0], p)), jnp.float32)
+    return gpjax_oilmm_model(sizes).condition(gpx.Dataset(X=data.X, y=y))
+
+
+def gpjax_multioutput_gaussian(sizes):
+    import gpjax as gpx
+
+    return gpx.likelihoods.MultiOutputGaussian(num_outputs=(sizes or {}).get("P", 3))
+
+
+def gpjax_sum_kernel(sizes):
+    import gpjax as gpx
+
+    return gpjax_kernel(sizes) + gpx.kernels.Matern32()
+
+
+def gpjax_product_kernel(sizes):
+    import gpjax as gpx
+
+    return gpjax_kernel(sizes) * gpx.kernels.Matern32()
+
+
+def gpjax_rff(sizes):
+    import gpjax as gpx
+
+    return gpx.kernels.RFF(base_kernel=gpjax_kernel(sizes), num_basis_fns=4)
+
+
+def gpjax_dense_computation():
+    import gpjax as gpx
+
+    return gpx.kernels.computations.DenseKernelComputation()
 
 
 def gpjax_integrator():
