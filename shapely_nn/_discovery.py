@@ -248,7 +248,10 @@ def annotated_functions(
                     elif not callable(member):
                         continue
                     inner = _defined_in(member, mod.__name__)
-                    if inner is not None and not getattr(inner, "__isabstractmethod__", False):
+                    abstract = getattr(member, "__isabstractmethod__", False) or getattr(
+                        inner, "__isabstractmethod__", False
+                    )  # (on the wrapper where sn.check_package wrapped it first)
+                    if inner is not None and not abstract:
                         # (an abstract method is an interface: its overrides are found)
                         add(Found(f"{prefix}{name}.{mname}", member, obj, binding), inner)
             elif callable(obj):

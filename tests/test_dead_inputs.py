@@ -11,7 +11,8 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+import jax.random as jr
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 import shapely_nn as sn
 from shapely_nn.testing._preconditions import _FACTORIES
@@ -168,3 +169,32 @@ def test_a_bare_callable_is_not_served_by_a_factory_of_a_callable_class():
     finally:
         _FACTORIES.pop(Scaler)
     assert report.results[0].status == "passed"
+
+
+def test_a_branch_a_flag_does_not_select_is_not_dead():
+    # drawn False, `pred` sends every output through b: a is live for True
+    def where(
+        pred: Bool[Array, ""], a: Float[Array, " n"], b: Float[Array, " n"]
+    ) -> Float[Array, " n"]:
+        return jnp.where(pred, a, b)
+
+    for seed in range(3):
+        result = sn.testing.check(where, properties=["dead"], examples=1, seed=seed).results[0]
+        assert result.status == "passed", result
+
+
+def test_a_yes_no_answer_is_not_blamed_for_its_inputs():
+    def allfinite(x: Float[Array, " n"]) -> Bool[Array, ""]:
+        return jnp.all(jnp.isfinite(x))
+
+    result = _dead(allfinite)
+    assert result.status == "skipped" and "yes/no" in result.reason
+
+
+def test_a_typed_prng_key_output_is_compared_through_its_bits():
+    def split(key: PRNGKeyArray, x: Float[Array, " n"]):
+        return jr.split(key, 2), x * 2
+
+    report = sn.testing.check(split, examples=2)
+    assert not report.failed, report
+    assert {r.prop for r in report.passed} >= {"jit", "vmap"}

@@ -129,6 +129,24 @@ def test_every_annotated_function_is_found_whatever_wraps_it(wrapped_pkg):
     assert "jitted" in public
 
 
+def test_the_same_functions_are_found_in_a_package_sn_check_package_instruments(tmp_path):
+    # instrumented at import, an abstract method is wrapped before abc sees it:
+    # it stays an interface (and the class stays abstract)
+    (tmp_path / "rc_wrapped_i.py").write_text(textwrap.dedent(WRAPPED))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sn.check_package("rc_wrapped_i")
+            names = [n for n, _ in discover("rc_wrapped_i")]
+        module = sys.modules["rc_wrapped_i"]
+        assert module.Base.__abstractmethods__ == frozenset({"run"})
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("rc_wrapped_i", None)
+    assert "Base.run" not in names and "Plain.__call__" in names
+
+
 def test_wrapped_functions_are_checked_through_their_wrapper(wrapped_pkg):
     cases = dict(discover(wrapped_pkg))
     for name in ("jitted", "tiled", "filtered", "wrapped", "Plain.static", "Plain.make"):

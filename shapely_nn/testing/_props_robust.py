@@ -47,6 +47,11 @@ def dead(r: Runner, ex: Example) -> None:
     outs = _outputs(r, base)
     if not outs:
         raise Skip("no array outputs")
+    if all(a.dtype == np.bool_ for _, a in outs):
+        raise Skip(
+            "its outputs are yes/no answers, the same for most inputs (`all(isfinite(x))` "
+            "is True for every draw)"
+        )
     candidates = [
         i
         for i, (leaf, info) in enumerate(zip(leaves, ex.drawn.infos))
@@ -80,10 +85,11 @@ def dead(r: Runner, ex: Example) -> None:
         and all(_leaf_dead(r, ex, ex.drawn.leaves, i, grads, outs) for i in idx)
     ]
     if dead_ones:
-        # again where every number is positive and away from zero: code that
-        # guards a domain jointly (`where((l < eps) | (v < eps), 0, ...)`)
-        # ignores its inputs only outside it
-        moved = [_away_from_zero(x) for x in ex.drawn.leaves]
+        # again where every number is positive and away from zero and every
+        # flag flipped: code that guards a domain jointly (`where((l < eps) |
+        # (v < eps), 0, ...)`) or selects a branch (`where(pred, a, b)`) ignores
+        # an input only on one side
+        moved = [_moved(x) for x in ex.drawn.leaves]
         outs_moved = _outputs(r, r.evaluate(ex, moved))
         dead_ones = [
             arg
@@ -174,9 +180,13 @@ def _leaf_dead(
     return True
 
 
-def _away_from_zero(leaf: Any) -> Any:
+def _moved(leaf: Any) -> Any:
+    if _is_key(leaf):
+        return leaf
     x = np.asarray(leaf)
-    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or _is_key(leaf):
+    if x.dtype == np.bool_:
+        return np.logical_not(x)
+    if not np.issubdtype(x.dtype, np.number):
         return leaf
     return (np.abs(x) + 1).astype(x.dtype)
 

@@ -181,7 +181,7 @@ def vmap(r: Runner, ex: Example) -> None:
         r.out_leaves(out), r.out_leaves(base), r.out_leaves(alt)
     ):
         o = as_numpy(o)  # (indexing a jax array compiles a slice)
-        want = (2, *np.shape(b))
+        want = (2, *np.shape(as_numpy(b)))
         if tuple(np.shape(o)) != want:
             raise Fail(
                 f"{path} has shape {tuple(np.shape(o))} under vmap, expected {want} (the mapped axis prepended)"
