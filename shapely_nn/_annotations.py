@@ -41,6 +41,7 @@ __all__ = [
     "spec_axes",
     "spec_from_hint",
     "struct_fields",
+    "tree_leaf_spec",
 ]
 
 _NONE_TYPES = (None, type(None))
@@ -264,8 +265,19 @@ def struct_fields(
     return result
 
 
-def _array_spec(hint: Any, where: str) -> Spec:
+def tree_leaf_spec(hint: Any, where: str = "") -> Spec:
+    """The spec of one leaf of a `PyTree[leaf, "T"]`, to draw that leaf: a `?n` axis
+    (its size may differ from leaf to leaf) is an axis `n` for a single leaf."""
+    if jb.is_array_annotation(hint):
+        return _array_spec(hint, where, in_tree=True)
+    return spec_from_hint(hint, where=where)
+
+
+def _array_spec(hint: Any, where: str, in_tree: bool = False) -> Spec:
     array_type, dtypes, dims, vi, dim_str, dtype_name = jb.array_parts(hint)
+    if in_tree:
+        dims = tuple(dataclasses.replace(d, treepath=False) for d in dims)
+        dim_str = dim_str.replace("?", "")
     if any(d.treepath for d in dims):
         bad = next(d.name for d in dims if d.treepath)
         raise AnnotationError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import typing
 import warnings
 from typing import NamedTuple, Protocol
 
@@ -13,7 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
-from jaxtyping import Array, Float, Int, PyTree
+from jaxtyping import Array, Float, Int, PyTree, Real
 
 import shapely_nn as sn
 from shapely_nn.testing._generate import discover, run_case
@@ -566,3 +567,100 @@ def test_generic_classes_string_bound_typevars_and_abstract_methods_outside_an_a
         sys.modules.pop(name, None)
     for n in ("sample", "gram_of", "Engine.gram", "Dense._gram"):
         assert reports[n].passed and not reports[n].failed, (n, reports[n])
+
+
+class JittedLoss(eqx.Module):
+    w: Float[Array, " n"]
+
+    @eqx.filter_jit
+    def __call__(self, x: Float[Array, " n"]) -> Float[Array, ""]:
+        return jnp.sum(x * self.w)
+
+    @eqx.filter_jit
+    def broken(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.sum(x * self.w)  # a scalar where a vector is promised
+
+
+def test_a_filter_jit_method_on_an_instance_is_checked():
+    # equinox binds it as Partial(jitted, instance), not as a bound method
+    loss = JittedLoss(w=jnp.ones(4))
+    report = sn.testing.check(loss.__call__, examples=2, sizes={"n": 4})
+    assert report["shapes"].status == "passed", str(report)
+    assert not report.failed
+    bad = sn.testing.check(loss.broken, examples=1, sizes={"n": 4}, properties=["shapes"])
+    assert bad["shapes"].status == "failed"
+
+
+Y = typing.TypeVar("Y")
+
+
+def test_structured_pytrees_unbound_typevars_and_between_for_0d_arrays_are_drawn():
+    # diffrax: `y0: PyTree[Float[Array, "?*y"], "Y"]`; optimistix: `y: Y` (any
+    # pytree); flowjax: a `between` bound for an argument annotated Real[Array, ""]
+    def step(
+        y0: PyTree[Float[Array, "?n"], "Y"], dt: Float[Array, ""]
+    ) -> PyTree[Float[Array, "?n"], "Y"]:
+        return jax.tree.map(lambda y: y * dt, y0)
+
+    def scale(y: Y, s: Float[Array, ""]) -> Y:
+        return jax.tree.map(lambda v: v * s, y)
+
+    def shift(x: Float[Array, " n"], lo: Real[Array, ""]) -> Float[Array, " n"]:
+        return x - lo
+
+    for fn, kw in (
+        (step, {}),
+        (scale, {}),
+        (shift, {"fixed": {"lo": sn.testing.between(0.0, 1.0)}}),
+    ):
+        report = sn.testing.check(fn, examples=2, **kw)
+        assert report["shapes"].status == "passed", str(report)
+        assert not report.failed, str(report)
+
+    def wrong(y0: PyTree[Float[Array, "?n"], "Y"]) -> PyTree[Float[Array, "?n"], "Y"]:
+        return jax.tree.map(lambda y: y[1:], y0)  # a leaf shorter than it came
+
+    assert sn.testing.check(wrong, examples=1, properties=["shapes"])["shapes"].status == "failed"
+
+
+class Likelihood(eqx.Module):
+    scale: typing.Any = 2.0  # no array annotation: built through its constructor
+
+    def targets(self, y: Float[Array, "n d"]) -> Float[Array, "n d"]:
+        return y * self.scale
+
+
+class Bernoulli(Likelihood):
+    pass
+
+
+class MultiOutput(Likelihood):
+    def targets(self, y: Float[Array, "n d"]) -> Float[Array, "n d"]:
+        return y[:, :1]  # wrong for d > 1: only ever run when a MultiOutput is asked for
+
+
+def test_a_factory_serves_a_method_only_with_an_instance_of_its_class():
+    from shapely_nn.testing._instances import MethodCase
+    from shapely_nn.testing._preconditions import _FACTORIES
+
+    def run(cls):
+        return run_case(MethodCase(cls, "targets"), {"examples": 2, "properties": ["shapes"]})
+
+    # gpjax: a MultiOutputGaussian factory was used for Gaussian's own methods
+    sn.testing.register(MultiOutput, lambda: MultiOutput(scale=jnp.asarray(2.0)))
+    try:
+        base, multi = run(Likelihood), run(MultiOutput)
+    finally:
+        _FACTORIES.pop(MultiOutput)
+    assert base["shapes"].status == "passed", str(base)  # a Likelihood, built itself
+    assert multi["shapes"].status == "failed", str(multi)
+
+    # a factory for the base that makes a subclass: the base's own method runs
+    # on it (not the override), a sibling class is built itself
+    sn.testing.register(Likelihood, lambda: MultiOutput(scale=jnp.asarray(2.0)))
+    try:
+        base, bern = run(Likelihood), run(Bernoulli)
+    finally:
+        _FACTORIES.pop(Likelihood)
+    assert base["shapes"].status == "passed", str(base)
+    assert bern["shapes"].status == "passed", str(bern)

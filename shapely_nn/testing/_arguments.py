@@ -5,16 +5,14 @@ and the structure that rebuilds the arguments from them."""
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._annotations import spec_from_hint
+from .._annotations import spec_from_hint, tree_leaf_spec
 from .._errors import AnnotationError
 from .._jaxtyping_bridge import pytree_leaf
 from .._spec import (
@@ -25,6 +23,16 @@ from .._spec import (
     Spec,
     StructSpec,
     TupleSpec,
+)
+from ._argtypes import (
+    KEY_NAMES,
+    bare_array_spec,
+    field_hints,
+    fitted,
+    hint_name,
+    is_plain_array_hint,
+    struct_field_defaults,
+    takes_int,
 )
 from ._arrays import DTYPE_ORDER, choose_dtype, draw_key, draw_values, to_array
 from ._preconditions import DEFAULT, fixed_value
@@ -186,7 +194,7 @@ class Builder:
                     for i, s in enumerate(spec.items)
                 ],
             )
-        if name in self.sizes.single and _takes_int(getattr(spec, "hint", None)):
+        if name in self.sizes.single and takes_int(getattr(spec, "hint", None)):
             # an int argument named like an axis gives that axis's size ("... num",
             # num: int); also `num: int | None = None`, and names used only inside
             # symbolic axes ("(max_degree+1)**2", max_degree: int)
@@ -207,27 +215,27 @@ class Builder:
         if default is not inspect.Parameter.empty:
             return Node("const", value=default)
         hint = getattr(spec, "hint", None)
-        if name in _KEY_NAMES and _is_plain_array_hint(hint):
+        if name in KEY_NAMES and is_plain_array_hint(hint):
             # `key: jax.Array` (or PRNGKeyArray) is the conventional PRNG key argument
             return Node("const", value=draw_key((), self.key_seed))
         leaf = pytree_leaf(hint)
         if leaf is not None and leaf is not Any:
             # `PyTree[Float[Array, "n"]]`: a single leaf is a pytree
             try:
-                leaf_spec = spec_from_hint(leaf)
+                leaf_spec = tree_leaf_spec(leaf)
             except AnnotationError as e:
                 raise Skip(
-                    f"cannot draw argument {path!r} of type {_hint_name(hint)}: {e}"
+                    f"cannot draw argument {path!r} of type {hint_name(hint)}: {e}"
                 ) from None
             return self.value(leaf_spec, path, is_param=is_param, name=name)
-        bare = _bare_array_spec(hint)
+        bare = bare_array_spec(hint)
         if bare is not None:
             # `x: jax.Array` / `ArrayLike` / `np.ndarray` with no shape: a guess, a
             # float32 vector of 3 (if the function refuses it, it is not to blame)
             self.guessed.append(
                 (
                     path,
-                    f"the float32 vector drawn for it (annotated {_hint_name(hint)}, no shape)",
+                    f"the float32 vector drawn for it (annotated {hint_name(hint)}, no shape)",
                     "annotate its axes, or pass it with fixed=",
                 )
             )
@@ -243,14 +251,14 @@ class Builder:
             raise Skip(f"argument {path!r} has no annotation and no default; pass it with fixed=")
         assert isinstance(spec, FallbackSpec)
         raise Skip(
-            f"cannot draw argument {path!r} of type {_hint_name(hint)}; give it a default or pass it with fixed="
+            f"cannot draw argument {path!r} of type {hint_name(hint)}; give it a default or pass it with fixed="
         )
 
     def struct(self, cls: type, fields: tuple[tuple[str, Spec], ...] | None, path: str) -> Node:
         fields = fields or ()
         annotated = dict(fields)
         children: dict[str, Node] = {}
-        for fname, default in _struct_field_defaults(cls):
+        for fname, default in struct_field_defaults(cls):
             p = f"{path}.{fname}"
             if fname in annotated:
                 children[fname] = self.value(annotated[fname], p, is_param=True)
@@ -259,7 +267,7 @@ class Builder:
             else:
                 # a field that holds no array (a config object, an int): drawn as
                 # any argument of its type is, if its annotation says which
-                hint = _field_hints(cls).get(fname, inspect.Parameter.empty)
+                hint = field_hints(cls).get(fname, inspect.Parameter.empty)
                 if hint is inspect.Parameter.empty:
                     raise Skip(
                         f"cannot build {cls.__qualname__} for {path!r}: field {fname!r} has "
@@ -267,66 +275,6 @@ class Builder:
                     )
                 children[fname] = self.value(spec_from_hint(hint), p, is_param=True, name=fname)
         return Node("struct", cls=cls, children=children)
-
-
-_KEY_NAMES = ("key", "rng", "prng_key", "rng_key", "prngkey")
-
-
-def _field_hints(cls: type) -> dict[str, Any]:
-    """A structure class's field annotations, evaluated (empty if they cannot be)."""
-    from .._hints import class_hints
-
-    try:
-        return class_hints(cls, cls.__qualname__, final=True)
-    except Exception:
-        return {}
-
-
-def _takes_int(hint: Any) -> bool:
-    """`int`, or a union with an `int` option (`int | None`)."""
-    from .._annotations import is_union
-
-    return hint is int or (is_union(hint) and int in typing.get_args(hint))
-
-
-def _is_plain_array_hint(hint: Any) -> bool:
-    name = getattr(hint, "__name__", "") or ""
-    return name.rsplit(".", 1)[-1] in ("Array", "PRNGKeyArray", "KeyArray")
-
-
-def _bare_array_spec(hint: Any) -> ArraySpec | None:
-    """The spec drawn for an array annotation without a shape or dtype."""
-    import jax
-    import jaxtyping
-
-    if hint is jaxtyping.PyTree:
-        hint = jax.Array  # any pytree: one array leaf is one
-    if hint is not np.ndarray and hint is not jax.Array:
-        return None
-    spec = spec_from_hint(jaxtyping.Float32[hint, "3"])
-    assert isinstance(spec, ArraySpec)
-    return spec
-
-
-def _hint_name(hint: Any) -> str:
-    # jax.Array's __name__ reads 'jaxlib._jax.Array'; users wrote 'Array'
-    name = getattr(hint, "__name__", None)
-    return name.rsplit(".", 1)[-1] if name else repr(hint)
-
-
-def _struct_field_defaults(cls: type) -> list[tuple[str, Any]]:
-    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
-        defaults = getattr(cls, "_field_defaults", {})
-        return [(f, defaults.get(f, inspect.Parameter.empty)) for f in cls._fields]  # type: ignore[attr-defined]
-    out = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if not f.init:
-            continue
-        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
-            out.append((f.name, None))
-        else:
-            out.append((f.name, inspect.Parameter.empty))
-    return out
 
 
 def draw_example(
@@ -387,7 +335,7 @@ def draw_example(
                 # left out: the arguments after it go by keyword
                 keyword_only = True
                 continue
-            node = Node("const", value=fixed_value(value, rng))
+            node = Node("const", value=fitted(fixed_value(value, rng), value, spec))
         else:
             node = b.value(
                 spec, p.name, is_param=isinstance(spec, StructSpec), default=p.default, name=p.name

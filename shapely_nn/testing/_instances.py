@@ -41,7 +41,7 @@ class MethodCase:
             drawn = AxisSet.of([spec]).draw(np.random.default_rng(seed), user=dict(user))
             try:
                 instance = init(self.cls, drawn.single, seed)
-                return getattr(instance, self.name), {**drawn.single, **user}, False
+                return self._bind(instance), {**drawn.single, **user}, False
             except Exception:
                 # a field init cannot fill, or a check in the class rejects drawn
                 # values: try the constructor (its reason is the one reported)
@@ -49,20 +49,44 @@ class MethodCase:
         # the method's own axes first, so that constructor arguments named like
         # them (`num_states: int`) get the sizes the method's arguments will have
         user = {**self._method_sizes(user, seed), **user}
-        factory = factory_for(self.cls, registered())
-        if factory is not None:  # the user's own instance
+        instance = self._from_factory(user)
+        if instance is not None:  # the user's own instance
+            return self._bind(instance), dict(user), False
+        if not abstract_methods(self.cls):
+            instance, sizes, guess = construct(self.cls, user, seed)
+            return self._bind(instance), {**sizes, **user}, guess
+        return self._on_a_concrete_subclass(user, seed)
+
+    def _bind(self, instance: Any) -> Any:
+        """This class's method on `instance`, even where the instance (made by a
+        factory) is of a subclass that overrides it."""
+        attr = inspect.getattr_static(self.cls, self.name, None)
+        get = getattr(attr, "__get__", None)
+        return get(instance, type(instance)) if get is not None else getattr(instance, self.name)
+
+    def _from_factory(self, user: Mapping[str, int]) -> Any:
+        """An instance from a registered factory: one registered for the class, or
+        for a base class if it makes one of this class (a likelihood factory that
+        returns a Gaussian serves Gaussian's methods, not Bernoulli's), or, for an
+        abstract class, for a subclass."""
+        cls, table = self.cls, registered()
+        owners = [c for c in cls.__mro__ if c in table]
+        if not owners and abstract_methods(cls):
+            factory = factory_for(cls, table)
+            owners = [] if factory is None else [None]
+        for owner in owners:
+            factory = table[owner] if owner is not None else factory_for(cls, table)
+            assert factory is not None
             try:
                 instance = call_factory(factory, user)
             except Exception as e:
                 raise Skip(
-                    f"the factory registered for {self.cls.__qualname__} raised "
+                    f"the factory registered for {(owner or cls).__qualname__} raised "
                     f"{type(e).__name__}: {e}"
                 ) from None
-            return getattr(instance, self.name), dict(user), False
-        if not abstract_methods(self.cls):
-            instance, sizes, guess = construct(self.cls, user, seed)
-            return getattr(instance, self.name), {**sizes, **user}, guess
-        return self._on_a_concrete_subclass(user, seed)
+            if owner is cls or owner is None or isinstance(instance, cls):
+                return instance
+        return None
 
     def _method_sizes(self, user: Mapping[str, int], seed: int) -> dict[str, int]:
         try:
@@ -93,7 +117,7 @@ class MethodCase:
             except Skip as e:
                 reasons.append(f"{sub.__qualname__}: {e}")
                 continue
-            return getattr(instance, name), {**sizes, **user}, guess
+            return self._bind(instance), {**sizes, **user}, guess
         if not heirs:
             raise Skip(f"{abstract}, and no concrete subclass inherits {name}")
         raise Skip(

@@ -198,12 +198,28 @@ def _static_argnames(fn: Any) -> set[str]:
     return set()
 
 
-def _foreign_bound_method(fn: Any) -> bool:
-    """A bound method of another make (equinox binds a module's methods with its
-    own `BoundMethod`): it has the instance and the plain function."""
-    return getattr(fn, "__self__", None) is not None and inspect.isfunction(
+def _bound(fn: Any) -> tuple[Any, Any] | None:
+    """(instance, function) for a bound method: python's, equinox's `BoundMethod`,
+    or the `Partial(jitted, instance)` equinox makes of a `filter_jit`-ed method."""
+    if inspect.ismethod(fn):
+        return fn.__self__, fn.__func__
+    if getattr(fn, "__self__", None) is not None and inspect.isfunction(
         getattr(fn, "__func__", None)
-    )
+    ):
+        return fn.__self__, fn.__func__
+    func, args = getattr(fn, "func", None), getattr(fn, "args", None)
+    if (
+        func is None
+        or not isinstance(args, tuple)
+        or len(args) != 1
+        or getattr(fn, "keywords", None)
+    ):
+        return None
+    inner = inspect.unwrap(func) if hasattr(func, "__wrapped__") else None
+    if not inspect.isfunction(inner):
+        return None
+    first = next(iter(inspect.signature(inner).parameters), None)
+    return (args[0], func) if first == "self" else None
 
 
 def make_subject(
@@ -213,9 +229,9 @@ def make_subject(
     or a bound method of an instance."""
     instance = None
     func = fn
-    if inspect.ismethod(fn) or _foreign_bound_method(fn):
-        instance = fn.__self__
-        func = fn.__func__
+    bound = _bound(fn)
+    if bound is not None:
+        instance, func = bound
     shaped = plan_of(func) is not None
     plan = plan_for(func)
     # like sn.check_package: code not written for shapely_nn shares no axes with
