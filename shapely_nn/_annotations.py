@@ -270,6 +270,14 @@ def tree_leaf_spec(hint: Any, where: str = "") -> Spec:
     (its size may differ from leaf to leaf) is an axis `n` for a single leaf."""
     if jb.is_array_annotation(hint):
         return _array_spec(hint, where, in_tree=True)
+    if is_union(hint):  # `Shaped[ArrayLike, "?*y"]`: its array options
+        arrays = [
+            tree_leaf_spec(a, where) for a in typing.get_args(hint) if jb.is_array_annotation(a)
+        ]
+        if len(arrays) == 1:
+            return arrays[0]
+        if arrays:
+            return UnionSpec(tuple(arrays), hint)
     return spec_from_hint(hint, where=where)
 
 

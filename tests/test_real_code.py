@@ -14,7 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
-from jaxtyping import Array, Float, Int, PyTree, Real
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree, Real, Shaped
 
 import shapely_nn as sn
 from shapely_nn.testing._generate import discover, run_case
@@ -601,6 +601,9 @@ def test_structured_pytrees_unbound_typevars_and_between_for_0d_arrays_are_drawn
         y0: PyTree[Float[Array, "?n"], "Y"], dt: Float[Array, ""]
     ) -> PyTree[Float[Array, "?n"], "Y"]:
         return jax.tree.map(lambda y: y * dt, y0)
+
+    def double(y: PyTree[Shaped[ArrayLike, "?*y"], "Y"]) -> PyTree[Shaped[Array, "?*y"], "Y"]:
+        return jax.tree.map(lambda v: v * 2, y)
 
     def scale(y: Y, s: Float[Array, ""]) -> Y:
         return jax.tree.map(lambda v: v * s, y)
