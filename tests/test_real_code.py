@@ -667,3 +667,28 @@ def test_a_factory_serves_a_method_only_with_an_instance_of_its_class():
         _FACTORIES.pop(Likelihood)
     assert base["shapes"].status == "passed", str(base)
     assert bern["shapes"].status == "passed", str(bern)
+
+
+@jax.tree_util.register_pytree_node_class
+class Data:
+    """Like gpjax's Dataset: rebuilding it checks its inputs are 2-d."""
+
+    def __init__(self, X):
+        if X.ndim != 2:
+            raise ValueError(f"Inputs, X, must be a 2-dimensional array. Got X.ndim={X.ndim}.")
+        self.X = X
+
+    def tree_flatten(self):
+        return (self.X,), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+def test_vmap_compares_the_output_arrays_of_an_object_that_refuses_batched_ones():
+    def condition(x: Float[Array, "n d"]) -> Data:
+        return Data(2 * x)
+
+    report = sn.testing.check(condition, examples=1, properties=["vmap"])
+    assert report["vmap"].status == "passed", str(report)

@@ -67,7 +67,7 @@ class Example:
     eager: bool = True
     rejected: str | None = None  # the function's own message, if it refused the inputs
     abstract: bool = False  # evaluated for shapes and dtypes only (nothing compiled)
-    vmapped: Any = None  # the function vmapped over (inputs, alt) stacked
+    vmapped: Any = None  # the output arrays of the function vmapped over (inputs, alt) stacked
 
     @property
     def sizes(self) -> Sizes:

@@ -278,7 +278,10 @@ class Programs:
             vmapped = None
             if with_vmap:
                 stacked = [jnp.stack([a, b]) for a, b in zip(leaves, alt)]
-                vmapped = jax.vmap(call)(*stacked)
+                # the output's arrays, not the output: an object that checks
+                # its arrays when rebuilt (a dataset of 2-d inputs) refuses the
+                # batched ones
+                vmapped = jax.vmap(lambda *ls: [v for _, _, v in out_leaves(call(*ls))])(*stacked)
             return out, grads, vmapped
 
         jitted = jax.jit(program)

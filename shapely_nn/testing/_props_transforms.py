@@ -168,7 +168,7 @@ def vmap(r: Runner, ex: Example) -> None:
 
         def flat(*leaves: Any) -> Any:
             args, kwargs = drawn.build(list(leaves))
-            return checked(*args, **kwargs)
+            return [v for _, _, v in r.out_leaves(checked(*args, **kwargs))]
 
         stacked = [jnp.stack([a, b]) for a, b in zip(ex.drawn.leaves, ex.alt)]
         try:
@@ -177,9 +177,7 @@ def vmap(r: Runner, ex: Example) -> None:
             raise Fail(
                 f"jax.vmap over a new leading axis failed: {type(e).__name__}: {one_line(e)}"
             ) from None
-    for (path, _, o), (_, _, b), (_, _, a) in zip(
-        r.out_leaves(out), r.out_leaves(base), r.out_leaves(alt)
-    ):
+    for o, (path, _, b), (_, _, a) in zip(out, r.out_leaves(base), r.out_leaves(alt)):
         o = as_numpy(o)  # (indexing a jax array compiles a slice)
         want = (2, *np.shape(as_numpy(b)))
         if tuple(np.shape(o)) != want:
