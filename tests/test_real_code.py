@@ -692,3 +692,13 @@ def test_vmap_compares_the_output_arrays_of_an_object_that_refuses_batched_ones(
 
     report = sn.testing.check(condition, examples=1, properties=["vmap"])
     assert report["vmap"].status == "passed", str(report)
+
+
+def test_a_literal_argument_gets_one_of_its_values():
+    def gram(
+        x: Float[Array, "n d"], covariance: typing.Literal["dense", "diagonal"]
+    ) -> Float[Array, "n n"]:
+        return x @ x.T if covariance == "dense" else jnp.diag(jnp.sum(x * x, 1))
+
+    report = sn.testing.check(gram, examples=2)
+    assert report["shapes"].status == "passed" and not report.failed, str(report)

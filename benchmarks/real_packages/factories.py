@@ -214,3 +214,59 @@ def gpjax_integrator():
     import gpjax as gpx
 
     return gpx.integrators.GHQuadratureIntegrator()
+
+
+def gpjax_icm_kernel():
+    import gpjax as gpx
+    import jax
+    from gpjax.parameters import CoregionalizationMatrix
+
+    return gpx.kernels.ICMKernel(
+        base_kernel=gpx.kernels.RBF(),
+        coregionalization_matrix=CoregionalizationMatrix(
+            num_outputs=3, rank=2, key=jax.random.key(0)
+        ),
+    )
+
+
+def gpjax_additive_kernel():
+    """An orthogonal additive kernel over D = 2 inputs (one RBF per input)."""
+    import gpjax as gpx
+
+    return gpx.kernels.OrthogonalAdditiveKernel(
+        base_kernels=[gpx.kernels.RBF(active_dims=[i]) for i in range(2)]
+    )
+
+
+def gpjax_graph_kernel():
+    """A heat kernel on a path graph of 4 vertices."""
+    import gpjax as gpx
+    import jax.numpy as jnp
+
+    adjacency = jnp.eye(4, k=1) + jnp.eye(4, k=-1)
+    laplacian = jnp.diag(adjacency.sum(axis=1)) - adjacency
+    return gpx.kernels.GraphKernel(laplacian=laplacian)
+
+
+def gpjax_matern32():
+    import gpjax as gpx
+
+    return gpx.kernels.Matern32()
+
+
+def gpjax_collapsed_family_1d():
+    """A collapsed family over one input dimension (for `fixed=`, which gets no sizes)."""
+    return gpjax_collapsed_variational_gaussian({"D": 1})
+
+
+def gpjax_oilmm_data():
+    """Five observations of three outputs at one input dimension, for the OILMM
+    functions whose `Dataset` annotation is imported only for type checkers."""
+    import gpjax as gpx
+    import jax.numpy as jnp
+
+    rng = _rng()
+    return gpx.Dataset(
+        X=jnp.asarray(rng.standard_normal((5, 1)), jnp.float32),
+        y=jnp.asarray(rng.standard_normal((5, 3)), jnp.float32),
+    )

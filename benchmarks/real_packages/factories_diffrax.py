@@ -359,3 +359,18 @@ def rms_norm():
 def adjoint_vf():
     """What AdjointTerm.prod takes: the output of AdjointTerm.vf."""
     return adjoint_term().vf(_jnp().array(0.5), adjoint_y(), None)
+
+
+def text_meter_state():
+    """A TextProgressMeter's state: it names a bar the host-side manager opened
+    in init, so it must come from init (a drawn meter_idx names no bar, or
+    another meter's)."""
+    import diffrax
+
+    return diffrax.TextProgressMeter().init()
+
+
+def tqdm_meter_state():
+    import diffrax
+
+    return diffrax.TqdmProgressMeter().init()

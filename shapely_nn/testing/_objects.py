@@ -140,6 +140,9 @@ class Objects:
                 raise Skip(
                     f"the factory registered for {hint.__qualname__} raised {type(e).__name__}: {e}"
                 ) from None
+        if typing.get_origin(hint) is typing.Literal and typing.get_args(hint):
+            # `covariance: Literal["dense", "diagonal"]`: every value is valid
+            return typing.get_args(hint)[0], None
         if _is_callable_hint(hint):
             return _shape_preserving(hint, path), (
                 "a stand-in that returns its first argument",
