@@ -198,3 +198,43 @@ def test_a_typed_prng_key_output_is_compared_through_its_bits():
     report = sn.testing.check(split, examples=2)
     assert not report.failed, report
     assert {r.prop for r in report.passed} >= {"jit", "vmap"}
+
+
+def test_inputs_are_not_blamed_where_every_output_is_nan():
+    # interpax: queries outside unsorted drawn knots give NaN whatever the values
+    def interp(
+        xq: Float[Array, " q"], x: Float[Array, " n"], f: Float[Array, " n"]
+    ) -> Float[Array, " q"]:
+        return jnp.full(xq.shape, jnp.nan) + 0 * jnp.sum(x) * jnp.sum(f)
+
+    result = _dead(interp)
+    assert result.status == "skipped" and "finite" in result.reason
+
+
+# ------------------------------------------------ finite: gradients on shifted inputs
+
+
+def test_a_where_whose_unused_branch_overflows_has_its_nan_gradient_reported():
+    # distreqx's Sigmoid bijector: where(x < -9, exp(x), sigmoid(x)) at x = 100:
+    # exp(100) is inf in float32, and inf * 0 in the gradient is NaN
+    def stable_sigmoid(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.where(x < -9, jnp.exp(x), jax.nn.sigmoid(x))
+
+    report = sn.testing.check(stable_sigmoid, examples=1, properties=["grad", "finite"])
+    assert report["finite"].status == "failed", str(report)
+    assert "overflow in the derivative" in report["finite"].reason
+    assert report["grad"].status == "passed"
+
+    def fixed(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.where(x < -9, jnp.exp(jnp.minimum(x, -9.0)), jax.nn.sigmoid(x))
+
+    report = sn.testing.check(fixed, examples=1, properties=["grad", "finite"])
+    assert not report.failed, str(report)
+
+
+def test_a_gradient_that_is_infinite_in_float64_too_is_not_blamed():
+    def exp_sum(x: Float[Array, " n"]) -> Float[Array, ""]:
+        return jnp.sum(jnp.exp(10 * x))  # inf beyond float64 too at x = 100
+
+    report = sn.testing.check(exp_sum, examples=1, properties=["finite"])
+    assert report["finite"].status != "failed", str(report)

@@ -47,6 +47,13 @@ def dead(r: Runner, ex: Example) -> None:
     outs = _outputs(r, base)
     if not outs:
         raise Skip("no array outputs")
+    if not any(np.isfinite(a).any() for _, a in outs if np.issubdtype(a.dtype, np.inexact)) and any(
+        np.issubdtype(a.dtype, np.inexact) for _, a in outs
+    ):
+        raise Skip(
+            "no output is finite on the drawn inputs (outside the function's domain: "
+            "unsorted knots, queries out of range): nothing can influence them"
+        )
     if all(a.dtype == np.bool_ for _, a in outs):
         raise Skip(
             "its outputs are yes/no answers, the same for most inputs (`all(isfinite(x))` "
@@ -343,6 +350,7 @@ def finite(r: Runner, ex: Example) -> None:
         and (first is None or k >= len(first) or np.isfinite(first[k][1]).all())
     ]
     if not bad:
+        _finite_gradients(r, ex)
         return
     reference = r.programs.in_float64(ex, ex.drawn.leaves) if not r.numpy else None
     if reference is None:
@@ -358,4 +366,41 @@ def finite(r: Runner, ex: Example) -> None:
                 "gives finite values and the unshifted inputs do too: numerically unstable "
                 "(log(sum(exp(x))) without subtracting the max, E[x^2] - E[x]^2 for a "
                 "variance?)"
+            )
+
+
+def _finite_gradients(r: Runner, ex: Example) -> None:
+    """On shifted inputs with finite outputs, a non-finite float32 gradient that
+    float64 gives finite is an overflow in the derivative alone: the classic
+    `jnp.where(x < c, jnp.exp(x), ...)`, whose unused branch's inf times a zero
+    cotangent is NaN."""
+    if r.numpy or ex.grads is None:
+        return
+    floats = r.float_inputs(ex)
+    bad = [(i, g) for i, g in zip(floats, ex.grads) if not np.isfinite(as_numpy(g)).all()]
+    if not bad:
+        return
+    import jax
+    import jax.numpy as jnp
+
+    weights = [np.ones(np.shape(v)) for _, v in _outputs(r, r.base(ex))]
+    leaves = [as_numpy(x) for x in ex.drawn.leaves]
+    grad_fn = jax.grad(lambda fl: _projected(r, ex, floats, fl, weights))
+    with _x64():
+        try:
+            ref = jax.jit(grad_fn)([jnp.asarray(leaves[i], jnp.float64) for i in floats])
+        except Exception:
+            return  # no float64 run to tell an overflow from an inherent blow-up
+        ref64 = {i: np.asarray(g) for i, g in zip(floats, ref)}
+    for i, g in bad:
+        if np.isfinite(ref64[i]).all():
+            path = ex.drawn.infos[i].path
+            arr = as_numpy(g)
+            raise Fail(
+                f"the gradient with respect to {path} has {int((~np.isfinite(arr)).sum())} "
+                f"of {arr.size} entries non-finite for inputs shifted by +{ex.scale:g}, "
+                "though the outputs are finite and float64 gives a finite gradient: an "
+                "overflow in the derivative alone (jnp.where(x < c, jnp.exp(x), ...) "
+                "differentiates both branches: the unused one's inf times 0 is NaN; "
+                "clip the input of the branch that overflows)"
             )
