@@ -73,6 +73,7 @@ class Scope:
 
     ns: dict[str, Any] | None = None
     final: bool = True
+    structs_own_scope: bool = False  # StructSpec.own_scope for the structs parsed
 
 
 _NO_SCOPE = Scope()
@@ -126,9 +127,14 @@ def spec_from_hint(hint: Any, *, where: str = "", depth: int = 0, scope: Scope =
             return FallbackSpec(hint, has_arrays=any(has_arrays(i) for i in items))
         return TupleSpec(items)
     if isinstance(hint, type):
-        fields = struct_fields(hint, where=where, depth=depth, scope=scope)
+        inner = (
+            dataclasses.replace(scope, structs_own_scope=False)
+            if scope.structs_own_scope
+            else scope
+        )
+        fields = struct_fields(hint, where=where, depth=depth, scope=inner)
         if fields is not None:
-            return StructSpec(hint, fields)
+            return StructSpec(hint, fields, own_scope=scope.structs_own_scope)
     if isinstance(hint, str):
         raise AnnotationError(f"{where}: could not resolve the annotation {hint!r}")
     return FallbackSpec(hint, has_arrays=_hint_mentions_arrays(hint))

@@ -196,6 +196,8 @@ def match(
         assert isinstance(spec, StructSpec)
         if spec.check_isinstance and not isinstance(value, spec.cls):
             return False
+        if spec.own_scope:
+            single, variadic = {}, {}
         for name, fspec in spec.fields:
             try:
                 v = getattr(value, name)

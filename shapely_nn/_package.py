@@ -57,7 +57,9 @@ def check_package(packages: str | Sequence[str], *, class_scope: bool = False) -
     - axes are scoped per call, as in jaxtyping: a method's axes are not shared
       with the fields of `self` unless `class_scope=True` (what `@sn.shaped`
       does; gpjax, for one, uses `N` for a field's size and for a method's
-      unrelated argument);
+      unrelated argument), and a dataclass argument's or return's fields are
+      checked among themselves, not against the function's axes (a returned
+      batch's `N` is not the dataset's `N`);
     - an annotation shapely_nn cannot use (malformed, or naming an undefined
       array type) leaves that function unchecked with an `sn.AnnotationWarning`
       instead of failing the import; names imported only under

@@ -134,7 +134,9 @@ def build_plan(
     unless `final` (the first call), where such an annotation is left unchecked
     if it is not an array annotation, and is an `AnnotationError` if it is."""
     globalns = getattr(inspect.unwrap(fn), "__globals__", None) or {}
-    scope = Scope({**globalns, **(localns or {})}, final)
+    # code not written for shapely_nn (class_scope off) reads as jaxtyping does:
+    # a dataclass argument's or return's fields are checked among themselves
+    scope = Scope({**globalns, **(localns or {})}, final, structs_own_scope=not class_scope)
     target = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__signature__"))
     hints = function_hints(target, name, localns, final=final)
     return _build_plan(fn, name, kinds, hints, class_scope, scope, free_symbols)

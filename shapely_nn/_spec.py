@@ -191,6 +191,9 @@ class StructSpec(Spec):
     cls: type
     fields: tuple[tuple[str, Spec], ...]
     check_isinstance: bool = True
+    # its fields' axes are its own (jaxtyping's meaning, for code not written for
+    # shapely_nn: a returned batch's N is not the dataset's N), not the function's
+    own_scope: bool = False
 
     def array_leaves(self, path: str) -> list[tuple[str, ArraySpec]]:
         out: list[tuple[str, ArraySpec]] = []

@@ -4,6 +4,7 @@ wraps it, and the causes of false alarms seen on published packages stay fixed
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import textwrap
 import typing
@@ -702,3 +703,32 @@ def test_a_literal_argument_gets_one_of_its_values():
 
     report = sn.testing.check(gram, examples=2)
     assert report["shapes"].status == "passed" and not report.failed, str(report)
+
+
+@dataclasses.dataclass
+class Dataset:
+    X: Float[Array, "N D"]
+    y: Float[Array, "N Q"]
+
+
+def test_a_dataclass_s_axes_are_its_own_in_code_not_written_for_shapely_nn():
+    # gpjax's get_batch returns a Dataset of batch_size rows: its N is not the
+    # N of the Dataset it was given (jaxtyping checks a dataclass's fields among
+    # themselves); with @sn.shaped, parameter structures share the function's axes
+    def get_batch(data: Dataset, batch_size: int) -> Dataset:
+        return Dataset(data.X[:batch_size], data.y[:batch_size])
+
+    report = sn.testing.check(
+        get_batch, fixed={"batch_size": 2}, sizes={"N": 5}, properties=["shapes", "jit"]
+    )
+    assert not report.failed and report["shapes"].status == "passed", str(report)
+
+    def broken(data: Dataset) -> Dataset:
+        return Dataset(data.X[:2], data.y[:3])  # rows disagree within the batch
+
+    bad = sn.testing.check(broken, sizes={"N": 5}, properties=["shapes"])
+    assert bad["shapes"].status == "failed", str(bad)
+
+    shaped = sn.shaped(get_batch)
+    with pytest.raises(sn.ShapeError):
+        shaped(Dataset(jnp.ones((5, 2)), jnp.ones((5, 1))), 2)
