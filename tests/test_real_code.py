@@ -732,3 +732,25 @@ def test_a_dataclass_s_axes_are_its_own_in_code_not_written_for_shapely_nn():
     shaped = sn.shaped(get_batch)
     with pytest.raises(sn.ShapeError):
         shaped(Dataset(jnp.ones((5, 2)), jnp.ones((5, 1))), 2)
+
+
+@jax.tree_util.register_pytree_node_class
+class StudentT:
+    """Like a numpyro distribution: a python number among its leaves."""
+
+    def __init__(self, df, loc):
+        self.df, self.loc = df, loc
+
+    def tree_flatten(self):
+        return (self.df, self.loc), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+def test_vmap_of_an_object_holding_python_numbers_is_compared_like_for_like():
+    def spectral(loc: Float[Array, " d"]) -> StudentT:
+        return StudentT(3, 2 * loc)
+
+    assert sn.testing.check(spectral, examples=1, properties=["vmap"])["vmap"].status == "passed"

@@ -182,7 +182,16 @@ def vmap(r: Runner, ex: Example) -> None:
             raise Fail(
                 f"jax.vmap over a new leading axis failed: {type(e).__name__}: {one_line(e)}"
             ) from None
-    for o, (path, _, b), (_, _, a) in zip(out, r.out_leaves(base), r.out_leaves(alt)):
+    refs = [(path, b, a) for (path, _, b), (_, _, a) in zip(r.out_leaves(base), r.out_leaves(alt))]
+    if [np.shape(o)[1:] for o in out] != [np.shape(as_numpy(b)) for _, b, _ in refs]:
+        # an object whose arrays differ when built while tracing (a numpyro
+        # distribution keeps python numbers, which jit's outputs turn into
+        # arrays): the references are traced alike before anything is blamed
+        traced = _traced_references(r, ex)
+        if len(traced) == len(refs):  # the annotation's names for them
+            traced = [(path, b, a) for (path, _, _), (_, b, a) in zip(refs, traced)]
+        refs = traced
+    for o, (path, b, a) in zip(out, refs):
         o = as_numpy(o)  # (indexing a jax array compiles a slice)
         want = (2, *np.shape(as_numpy(b)))
         if tuple(np.shape(o)) != want:
@@ -195,3 +204,18 @@ def vmap(r: Runner, ex: Example) -> None:
                 raise Fail(
                     f"{path}: vmapped slice {k} differs from the unmapped call: max |diff| {fmt_diff(d[0])} at index {d[1]}"
                 )
+
+
+def _traced_references(r: Runner, ex: Example) -> list[Any]:
+    import jax
+
+    drawn, checked = ex.drawn, r.subject.checked_for(ex.sizes.single)
+
+    def flat(*leaves: Any) -> Any:
+        args, kwargs = drawn.build(list(leaves))
+        return [v for _, _, v in r.out_leaves(checked(*args, **kwargs))]
+
+    program = jax.jit(flat)
+    b, a = program(*ex.drawn.leaves), program(*ex.alt)
+    paths = [f"return[{i}]" for i in range(len(b))]
+    return list(zip(paths, b, a))
