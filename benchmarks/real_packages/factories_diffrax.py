@@ -206,19 +206,19 @@ def sde_terms_spacetime():
     return diffrax.MultiTerm(ode_term(), diffusion)
 
 
-def _dense_info(solver):
-    terms = (
-        sde_terms_spacetime()
-        if solver.term_structure is not None and "MultiTerm" in str(solver.term_structure)
-        else ode_term()
-    )
-    state = solver.init(terms, 0.0, 0.1, y0(), None)
-    *_, dense_info, _, _ = solver.step(terms, 0.0, 0.1, y0(), None, state, False)
+def _dense_info(solver, terms=None):
+    if terms is None:
+        terms = ode_term()
+    # times as arrays, as diffeqsolve passes them (an implicit solver's
+    # closure-converted root finding refuses a Python float)
+    t0, t1 = _jnp().array(0.0), _jnp().array(0.1)
+    state = solver.init(terms, t0, t1, y0(), None)
+    *_, dense_info, _, _ = solver.step(terms, t0, t1, y0(), None, state, False)
     return dense_info
 
 
-def _local(solver):
-    return solver.interpolation_cls(t0=0.0, t1=0.1, **_dense_info(solver))
+def _local(solver, terms=None):
+    return solver.interpolation_cls(t0=0.0, t1=0.1, **_dense_info(solver, terms))
 
 
 def tsit5_interpolation():
@@ -241,9 +241,15 @@ def dopri8_interpolation():
 
 
 def kencarp_interpolation():
+    """KenCarp3's: an IMEX solver, of an explicit and an implicit term (here
+    each half the decay), its root finder with tolerances of its own."""
     import diffrax
+    import optimistix as optx
 
-    return _local(diffrax.Kvaerno3())
+    explicit = diffrax.ODETerm(lambda t, y, args: -0.5 * y)
+    implicit = diffrax.ODETerm(lambda t, y, args: -0.5 * y)  # (a distinct object)
+    solver = diffrax.KenCarp3(root_finder=optx.Chord(rtol=1e-5, atol=1e-5))
+    return _local(solver, diffrax.MultiTerm(explicit, implicit))
 
 
 def hermite_interpolation():
@@ -374,3 +380,99 @@ def tqdm_meter_state():
     import diffrax
 
     return diffrax.TqdmProgressMeter().init()
+
+
+def implicit_euler():
+    """ImplicitEuler with its root finder's tolerances given: the default root
+    finder borrows them from the step-size controller, which diffeqsolve fills
+    in; a step called on its own has none (optimistix then fails with
+    "Type of `other` not understood")."""
+    import diffrax
+    import optimistix as optx
+
+    return diffrax.ImplicitEuler(root_finder=optx.Chord(rtol=1e-5, atol=1e-5))
+
+
+def text_bar():
+    """The host-side bar of a TextProgressMeter: what its _init_bar makes."""
+    import diffrax
+
+    return diffrax.TextProgressMeter._init_bar()
+
+
+def tqdm_bar():
+    import diffrax
+
+    return diffrax.TqdmProgressMeter._init_bar()
+
+
+def empty_options():
+    """`options` of an optimistix root finder: none."""
+    return {}
+
+
+def no_tags():
+    return frozenset()
+
+
+def root_fn():
+    """A root-finding problem f(y) = 0, elementwise so that it fits any y, with
+    no auxiliary output: (f(y), aux), as optimistix passes fn to a solver."""
+    return lambda y, args: (y + 0.1 * y**3 - 0.5, None)
+
+
+def very_chord_state():
+    """VeryChord's state for root_fn from the problem's y0: what init returns."""
+    return very_chord().init(root_fn(), y0(), None, {}, None, None, frozenset())
+
+
+def optx_results():
+    import optimistix as optx
+
+    return optx.RESULTS.successful
+
+
+def tree():
+    """A pytree to split a key over: the adjoint state's structure."""
+    return adjoint_y()
+
+
+def langevin_terms():
+    """Underdamped Langevin dynamics for the potential f(x) = |x|^2 / 2 in
+    R^DIM (grad_f(x) = x), friction gamma = 1, u = 1: the drift and diffusion
+    terms the Foster Langevin solvers (ALIGN, ShOULD, QUICSORT) take; the
+    Brownian motion has space-time Lévy area, as they require."""
+    import diffrax
+
+    gamma, u = 1.0, 1.0
+    drift = diffrax.UnderdampedLangevinDriftTerm(gamma, u, lambda x, args: x)
+    diffusion = diffrax.UnderdampedLangevinDiffusionTerm(gamma, u, brownian_spacetime())
+    return diffrax.MultiTerm(drift, diffusion)
+
+
+def langevin_y0():
+    """(position x, velocity v)."""
+    return (y0(), 0.5 * y0())
+
+
+def align():
+    import diffrax
+
+    return diffrax.ALIGN(0.1)
+
+
+def langevin_state():
+    """ALIGN's state for langevin_terms and langevin_y0: what init returns."""
+    t0, t1 = _jnp().array(0.0), _jnp().array(0.1)
+    return align().init(langevin_terms(), t0, t1, langevin_y0(), None)
+
+
+def langevin_taylor_coeffs():
+    """ALIGN's Taylor coefficients for langevin_terms (one leaf per leaf of x),
+    as its state carries them."""
+    return langevin_state().taylor_coeffs
+
+
+def langevin_gamma():
+    """langevin_terms' friction, broadcast to x's structure as the solvers do."""
+    return _jnp().ones(DIM)
