@@ -754,3 +754,27 @@ def test_vmap_of_an_object_holding_python_numbers_is_compared_like_for_like():
         return StudentT(3, 2 * loc)
 
     assert sn.testing.check(spectral, examples=1, properties=["vmap"])["vmap"].status == "passed"
+
+
+class Bern(eqx.Module):
+    logits: typing.Optional[jax.Array]
+    probs: typing.Optional[jax.Array]
+
+    def __init__(
+        self, logits: typing.Optional[jax.Array] = None, probs: typing.Optional[jax.Array] = None
+    ):
+        if (logits is None) == (probs is None):
+            raise ValueError("One and exactly one of `logits` and `probs` should be `None`")
+        self.logits, self.probs = logits, probs
+
+    def entropy(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+        p = jax.nn.sigmoid(self.logits) if self.logits is not None else self.probs
+        return x * jnp.sum(p)
+
+
+def test_an_instance_needing_exactly_one_of_two_optional_arguments_is_built():
+    # distreqx: Bernoulli(logits=None, probs=None) raises; one of them at a time works
+    from shapely_nn.testing._instances import MethodCase
+
+    report = run_case(MethodCase(Bern, "entropy"), {"examples": 2, "properties": ["shapes"]})
+    assert report["shapes"].status == "passed", str(report)

@@ -72,39 +72,95 @@ def construct(
         sig = inspect.signature(cls)
     except (TypeError, ValueError) as e:
         raise Skip(f"cannot read the constructor of {name}: {e}") from None
-    sizes: dict[str, Any] = {}
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = {}
-    guess = False
-    if any(
+    required = any(
         p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         for p in sig.parameters.values()
-    ):
-        try:
-            with checking_mode():
-                subject = make_subject(cls.__init__, require_arrays=False)
-                args, kwargs, sizes = draw_arguments(
-                    subject, user, seed, {"self": None}, objects=Objects(seed, depth + 1)
-                )
-                guess = any(
-                    sig.parameters[p.name].default is inspect.Parameter.empty
-                    and not has_arrays(p.spec)
-                    for p in subject.plan.all_params[1:]
-                    if p.name in sig.parameters
-                )
-        except Skip as e:
-            why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
-            raise Skip(f"its constructor cannot be called: {why}") from None
-        args = args[1:]  # the `self` placeholder
+    )
+    drawn = _draw_constructor(cls, sig, user, seed, depth) if required else None
+    args, kwargs, sizes, guess = drawn or ((), {}, {}, False)
     try:
         with checking_mode():
             return cls(*args, **kwargs), sizes, guess
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise Skip(
+        failure = Skip(
             f"{name}(...) with arguments drawn from its constructor's annotations raised "
             f"{type(e).__name__}: {first}"
-        ) from None
+        )
+    # "exactly one of logits and probs": the required arguments with one of the
+    # optional ones at a time
+    if drawn is None:
+        try:
+            drawn = _draw_constructor(cls, sig, user, seed, depth)
+        except Skip:
+            raise failure from None
+        args, kwargs, sizes, guess = drawn
+    try:
+        bound = sig.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        raise failure from None
+    plain = {
+        k: v
+        for k, v in bound.items()
+        if sig.parameters[k].default is inspect.Parameter.empty
+        and sig.parameters[k].kind
+        not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    }
+    hints = _init_hints(cls)
+    for k, param in sig.parameters.items():
+        if k in plain or param.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            continue
+        v, guessed = bound.get(k, param.default), False
+        if v is param.default or v is None:
+            # `logits: Optional[Array] = None`: a guessed float32 vector
+            v, guessed = _bare_array_guess(hints.get(k), seed), True
+            if v is None:
+                continue
+        try:
+            with checking_mode():
+                return cls(**plain, **{k: v}), sizes, guess or guessed
+        except Exception:
+            continue
+    raise failure from None
+
+
+def _init_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls.__init__)
+    except Exception:
+        return {}
+
+
+def _bare_array_guess(hint: Any, seed: int) -> Any:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    options = typing.get_args(hint) if typing.get_origin(hint) is not None else (hint,)
+    if not any(o is jax.Array or o is np.ndarray for o in options):
+        return None
+    return jnp.asarray(np.random.default_rng([seed, 17]).standard_normal(3), jnp.float32)
+
+
+def _draw_constructor(
+    cls: type, sig: inspect.Signature, user: Mapping[str, int], seed: int, depth: int
+) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], bool]:
+    """Arguments for `cls(...)` drawn from its constructor's annotations."""
+    try:
+        with checking_mode():
+            subject = make_subject(cls.__init__, require_arrays=False)
+            args, kwargs, sizes = draw_arguments(
+                subject, user, seed, {"self": None}, objects=Objects(seed, depth + 1)
+            )
+            guess = any(
+                sig.parameters[p.name].default is inspect.Parameter.empty and not has_arrays(p.spec)
+                for p in subject.plan.all_params[1:]
+                if p.name in sig.parameters
+            )
+    except Skip as e:
+        why = str(e).split("; ", 1)[0]  # fixed= is for the method's own arguments
+        raise Skip(f"its constructor cannot be called: {why}") from None
+    return tuple(args[1:]), kwargs, sizes, guess  # args[0]: the `self` placeholder
 
 
 def _identity(x: Any, *args: Any, **kwargs: Any) -> Any:
