@@ -101,6 +101,16 @@ class Layer(eqx.Module):
 
 def unannotated(x):
     return x
+
+
+class Distribution:
+    def cdf(self, value: Float[Array, " n"]) -> Float[Array, " n"]:
+        'Not implemented here (an interface from before abc).'
+        raise NotImplementedError
+
+
+def to_sde(kernel: Layer) -> Float[Array, "a b"]:
+    raise NotImplementedError(f"no state-space form for {kernel}")
 """
 
 
