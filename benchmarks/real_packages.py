@@ -55,6 +55,13 @@ _LGSSM_INFO = (
 )
 KNOWN_BUGS: dict[str, dict[str, str]] = {
     "interpax": {
+        "_rbf._build_system": (
+            "annotates d as Shaped[Array, ' P *d_shape'] (so a (P,) vector fits), but "
+            "reads d.shape[1]: IndexError: tuple index out of range (RBFInterpolator "
+            "itself reshapes d to 2-d before calling it)"
+        )
+    }
+    | {
         name: (
             "__call__ annotates xq as Real[ArrayLike, '...'] (any shape), but a 2-D xq "
             "fails inside interp1d/2d/3d (annotated ' Nq'); unchecked, jax raises "

@@ -328,11 +328,6 @@ def step_ts():
     return _jnp().array([0.0, 0.25, 0.5, 0.75, 1.0])
 
 
-def interp_ys():
-    """(times=5, 3) observations for the interpolation routines."""
-    return _ys()
-
-
 def adjoint_y():
     """AdjointTerm's y: (y, a_y, a_args, a_terms), the state and its cotangents
     (args is None, and the term has no array parameters)."""

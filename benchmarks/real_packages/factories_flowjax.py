@@ -143,19 +143,6 @@ def sample_shape():
     return (2,)
 
 
-def lower_scalar():
-    """A 0-d array lower bound of a search interval (below upper_scalar)."""
-    import jax.numpy as jnp
-
-    return jnp.array(-2.0)
-
-
-def upper_scalar():
-    import jax.numpy as jnp
-
-    return jnp.array(1.5)
-
-
 def lower_vector():
     """Elementwise lower bounds for a (DIM,)-dimensional root (below upper_vector)."""
     import jax.numpy as jnp
@@ -182,3 +169,20 @@ def midpoint_vector():
     import jax.numpy as jnp
 
     return jnp.linspace(-0.5, 0.5, DIM)
+
+
+def flow_params():
+    """`params` of a loss: the trainable arrays of a flow (transformed()), as
+    flowjax's fit functions split it with eqx.partition(dist, eqx.is_inexact_array).
+    A flow that differs from the prior: were it the prior itself, the contrastive
+    loss would be the constant log(n_contrastive + 1)."""
+    import equinox as eqx
+
+    return eqx.partition(transformed(), eqx.is_inexact_array)[0]
+
+
+def flow_static():
+    """`static` of a loss: the rest of that flow."""
+    import equinox as eqx
+
+    return eqx.partition(transformed(), eqx.is_inexact_array)[1]
