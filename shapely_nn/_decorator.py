@@ -9,8 +9,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-import numpy as np
-
 from . import _config
 from . import _jaxtyping_bridge as jb
 from ._axes import registry
@@ -20,7 +18,8 @@ from ._match import FREE, match, match_array
 from ._message import render
 from ._relations import check_sizes
 from ._signature import Plan, build_plan, display_name, unchecked_plan
-from ._spec import ArraySpec, has_arrays
+from ._spec import ArraySpec
+from ._strict import check_strict
 from ._values import check_leaves
 
 __all__ = ["decorate", "shaped"]
@@ -236,53 +235,59 @@ def decorate(
             plan.refresh_seed()
         single = plan.seed.copy() if plan.seed else {}
         variadic: dict[str, Any] = {}
-        argvals = _argvals(plan, args, kwargs, free_values) if plan.needs_argvals else None
-        nargs = len(args)
-        for p in plan.params:
-            i = p.index
-            if 0 <= i < nargs:
-                v = args[i]
-            elif kwargs and p.keyword:
-                v = kwargs.get(p.name, _MISSING)
-                if v is _MISSING:
-                    continue
-            else:
-                continue
-            spec = p.spec
-            if type(spec) is ArraySpec:
-                if not match_array(spec, v, single, variadic, argvals):
-                    _fail_args(plan, args, kwargs, argvals)
-            elif p.is_self:
-                sspec = plan.self_spec(v)
-                if sspec is not None and not match(sspec, v, single, variadic, argvals):
-                    _fail_args(plan, args, kwargs, argvals)
-            elif not match(spec, v, single, variadic, argvals):
-                _fail_args(plan, args, kwargs, argvals)
-        if plan.varargs is not None or plan.varkw is not None:
-            _check_var(plan, args, kwargs, single, variadic, argvals)
-        # strict mode is for one's own code; a package instrumented by
-        # sn.check_package is checked with jaxtyping's meaning
-        if mode is _STRICT and not plan.unchecked and not lenient:
-            _strict(plan, args, kwargs)
-        if plan.value_params:
-            traced = _TRACED["enabled"] if check_traced is None else check_traced
-            who = _Who(plan, args, kwargs)
-            for p, v in plan.arguments(args, kwargs):
-                if p in plan.value_params:
-                    check_leaves(plan.name, p.spec, v, p.name, single, traced, who)
-        jb.memo_push(single, variadic, {})
+        # one jaxtyping memo frame for the whole call: the body's isinstance
+        # checks see the arguments' bindings, and the structure names of
+        # `PyTree[..., "S"]` are shared by the arguments, the fields, the return
+        # (and not by the calls it makes, which open their own frames)
+        jb.memo_push(single, variadic, {}, {})
         try:
+            argvals = _argvals(plan, args, kwargs, free_values) if plan.needs_argvals else None
+            nargs = len(args)
+            for p in plan.params:
+                i = p.index
+                if 0 <= i < nargs:
+                    v = args[i]
+                elif kwargs and p.keyword:
+                    v = kwargs.get(p.name, _MISSING)
+                    if v is _MISSING:
+                        continue
+                else:
+                    continue
+                spec = p.spec
+                if type(spec) is ArraySpec:
+                    if not match_array(spec, v, single, variadic, argvals):
+                        _fail_args(plan, args, kwargs, argvals)
+                elif p.is_self:
+                    sspec = plan.self_spec(v)
+                    if sspec is not None and not match(sspec, v, single, variadic, argvals):
+                        _fail_args(plan, args, kwargs, argvals)
+                elif not match(spec, v, single, variadic, argvals):
+                    _fail_args(plan, args, kwargs, argvals)
+            if plan.varargs is not None or plan.varkw is not None:
+                _check_var(plan, args, kwargs, single, variadic, argvals)
+            # strict mode is for one's own code; a package instrumented by
+            # sn.check_package is checked with jaxtyping's meaning
+            if mode is _STRICT and not plan.unchecked and not lenient:
+                check_strict(plan, args, kwargs)
+            if plan.value_params:
+                traced = _TRACED["enabled"] if check_traced is None else check_traced
+                who = _Who(plan, args, kwargs)
+                for p, v in plan.arguments(args, kwargs):
+                    if p in plan.value_params:
+                        check_leaves(plan.name, p.spec, v, p.name, single, traced, who)
             out = fn(*args, **kwargs)
-        finally:
             single, variadic = jb.memo_read()
+            ret = plan.ret
+            if ret is not None and not match(ret, out, single, variadic, argvals):
+                _fail_return(plan, args, kwargs, out, argvals)
+            if plan.ret_values:
+                assert ret is not None
+                traced = _TRACED["enabled"] if check_traced is None else check_traced
+                check_leaves(
+                    plan.name, ret, out, "return", single, traced, _Who(plan, args, kwargs)
+                )
+        finally:
             jb.memo_pop()
-        ret = plan.ret
-        if ret is not None and not match(ret, out, single, variadic, argvals):
-            _fail_return(plan, args, kwargs, out, argvals)
-        if plan.ret_values:
-            assert ret is not None
-            traced = _TRACED["enabled"] if check_traced is None else check_traced
-            check_leaves(plan.name, ret, out, "return", single, traced, _Who(plan, args, kwargs))
         return out
 
     # The wrapper stays tiny: with checks off it costs one attribute read and two
@@ -401,48 +406,3 @@ def _fail_return(plan: Plan, args: tuple, kwargs: dict, out: Any, argvals: Any) 
     if finding is None:  # pragma: no cover
         raise ShapeError(f"{plan.name}(): the return value does not match its annotation")
     raise ShapeError(render(plan.name, finding))
-
-
-def _strict(plan: Plan, args: tuple, kwargs: dict) -> None:
-    __tracebackhide__ = True
-    reg = registry()
-    undeclared = sorted(n for n in plan.axis_names if n not in reg)
-    if undeclared:
-        n = undeclared[0]
-        close = reg.suggest(n)
-        hint = f" Did you mean {close!r}?" if close else ""
-        raise AnnotationError(
-            f"{plan.name}(): strict mode: axis {n!r} is not declared.{hint} "
-            f'Declare it with sn.axis({n!r}, "what it means"), or fix the name.'
-            + (
-                f" (also undeclared: {', '.join(map(repr, undeclared[1:]))})"
-                if len(undeclared) > 1
-                else ""
-            )
-        )
-    for p, v in plan.arguments(args, kwargs):
-        if p.is_self:
-            continue
-        if has_arrays(p.spec):
-            continue
-        if p.annotated and not _bare_array_hint(getattr(p.spec, "hint", None)):
-            continue  # annotated as something else (a float, a config object): not ours to judge
-        if (
-            hasattr(v, "shape")
-            and hasattr(v, "dtype")
-            and not isinstance(v, (int, float, complex, bool, np.generic))
-        ):
-            what = "no annotation" if not p.annotated else f"the annotation {p.spec!r}"
-            if p.annotated:
-                what = f"an annotation without a shape ({getattr(getattr(p.spec, 'hint', None), '__name__', 'not a jaxtyping array type')})"
-            raise AnnotationError(
-                f"{plan.name}(): strict mode: array argument {p.name!r} has {what}. "
-                f'Annotate its axes, e.g. {p.name}: Float[Array, "batch feature"] '
-                "(or Shaped[Array, '...'] to accept any shape explicitly)."
-            )
-
-
-def _bare_array_hint(hint: Any) -> bool:
-    """`jax.Array`, `np.ndarray`, `ArrayLike`...: an array type without a shape."""
-    text = getattr(hint, "__name__", None) or repr(hint)
-    return any(k in text for k in ("Array", "ndarray", "Tensor"))

@@ -23,6 +23,7 @@ __all__ = [
     "is_array_annotation",
     "memo_pop",
     "memo_push",
+    "memo_pytree",
     "memo_read",
     "pytree_leaf",
 ]
@@ -119,8 +120,10 @@ def memo_push(
     single: dict[str, int],
     variadic: dict[str, tuple[bool, tuple[int, ...]]],
     arguments: dict[str, Any],
+    pytree: dict[str, Any] | None = None,
 ) -> None:
-    """Open a jaxtyping memo frame that shares `single` and `variadic`.
+    """Open a jaxtyping memo frame that shares `single` and `variadic` (and
+    `pytree`, the structures named in `PyTree[..., "S"]`, if given).
 
     `isinstance(x, Float[Array, "n"])` in the body of a checked function, and
     annotations beartype checks for us, then see (and add to) our bindings.
@@ -129,7 +132,14 @@ def memo_push(
         stack = _st._shape_storage.memo_stack
     except AttributeError:
         stack = _st._shape_storage.memo_stack = []
-    stack.append((single, variadic, {}, arguments))
+    stack.append((single, variadic, {} if pytree is None else pytree, arguments))
+
+
+def memo_pytree() -> dict[str, Any]:
+    """The structures named so far in the innermost memo frame (a fresh dict
+    outside any frame)."""
+    stack = getattr(_st._shape_storage, "memo_stack", None)
+    return stack[-1][2] if stack else {}
 
 
 def memo_read() -> tuple[dict[str, int], dict[str, tuple[bool, tuple[int, ...]]]]:

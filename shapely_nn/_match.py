@@ -241,7 +241,9 @@ def match_fallback(
 
     if not spec.has_arrays:
         return _bearable(is_bearable, value, spec.hint) or _traced_scalar(value, spec.hint)
-    jb.memo_push(dict(single), dict(variadic), dict(argvals or {}))
+    # the structure names (`PyTree[..., "S"]`) are the call's: shared with the
+    # other arguments and fields, as jaxtyping shares them
+    jb.memo_push(dict(single), dict(variadic), dict(argvals or {}), jb.memo_pytree())
     try:
         ok = _bearable(is_bearable, value, spec.hint)
         if ok:

@@ -767,12 +767,10 @@ def test_vmap_of_an_object_holding_python_numbers_is_compared_like_for_like():
 
 
 class Bern(eqx.Module):
-    logits: typing.Optional[jax.Array]
-    probs: typing.Optional[jax.Array]
+    logits: jax.Array | None
+    probs: jax.Array | None
 
-    def __init__(
-        self, logits: typing.Optional[jax.Array] = None, probs: typing.Optional[jax.Array] = None
-    ):
+    def __init__(self, logits: jax.Array | None = None, probs: jax.Array | None = None):
         if (logits is None) == (probs is None):
             raise ValueError("One and exactly one of `logits` and `probs` should be `None`")
         self.logits, self.probs = logits, probs
@@ -788,3 +786,95 @@ def test_an_instance_needing_exactly_one_of_two_optional_arguments_is_built():
 
     report = run_case(MethodCase(Bern, "entropy"), {"examples": 2, "properties": ["shapes"]})
     assert report["shapes"].status == "passed", str(report)
+
+
+# ---------------------------------------------------- found on diffrax, second round
+
+
+def test_a_function_that_raises_when_called_again_is_a_failure_not_a_crash():
+    # diffrax's progress meter: its host-side state is gone after the first call
+    from jax.experimental import io_callback
+
+    calls = []
+
+    def once(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        def host(v):
+            calls.append(1)
+            if len(calls) > 1:
+                raise RuntimeError("this handle is closed")
+            return v
+
+        return io_callback(host, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+    report = sn.testing.check(once, examples=1)  # does not raise
+    assert report.failed, str(report)
+
+
+def test_structure_names_are_shared_by_arguments_and_fields_within_one_call():
+    # diffrax's Solution: ts: PyTree[..., " S"], ys: PyTree[..., "S ..."]
+    @sn.shaped
+    def two(
+        ts: PyTree[Float[Array, " ?times"], " S"],
+        ys: PyTree[Float[Array, "?times ?*shape"], "S ..."],
+    ) -> Float[Array, ""]:
+        return ts.sum() + ys.sum()
+
+    assert two(jnp.zeros(2), jnp.zeros((2, 3))) == 0.0
+
+
+_C = typing.TypeVar("_C", bound=PyTree[Shaped[ArrayLike, "?*control"], "C"])  # noqa: F821
+
+
+class Term(eqx.Module, typing.Generic[_C]):
+    scale: float
+
+    @sn.shaped
+    def prod(self, v: Float[Array, " n"], control: _C) -> Float[Array, " n"]:
+        return v * jnp.sum(control) * self.scale
+
+
+def test_a_typevar_bound_in_an_outer_call_does_not_leak_into_the_calls_it_makes():
+    @sn.shaped
+    def step(
+        terms: tuple[Term[bool | int | float | Float[Array, ""]], Term], v: Float[Array, " n"]
+    ) -> Float[Array, " n"]:
+        drift, diffusion = terms
+        return drift.prod(v, jnp.array(0.1)) + diffusion.prod(v, jnp.ones(3))
+
+    assert step((Term(1.0), Term(2.0)), jnp.ones(3)).shape == (3,)
+
+
+def test_a_registered_factory_wins_over_drawing_the_fields():
+    from shapely_nn.testing._instances import MethodCase
+    from shapely_nn.testing._preconditions import _FACTORIES
+
+    class Steps(eqx.Module):
+        ts: Float[Array, " n"]  # must increase: drawn fields would not
+
+        def first_step(self, t0: Float[Array, ""]) -> Float[Array, ""]:
+            ts = eqx.error_if(self.ts, self.ts[1:] <= self.ts[:-1], "ts must increase")
+            return ts[1] - t0
+
+    made = []
+    sn.testing.register(Steps, lambda: made.append(1) or Steps(jnp.arange(4.0)))
+    try:
+        report = run_case(
+            MethodCase(Steps, "first_step"), {"examples": 2, "properties": ["shapes"]}
+        )
+    finally:
+        _FACTORIES.pop(Steps)
+    assert made and report["shapes"].status == "passed", str(report)
+
+
+def test_an_input_marked_not_differentiable_on_purpose_skips_grad():
+    import equinox.internal as eqxi
+
+    def f(t: Float[Array, ""], x: Float[Array, " n"]) -> Float[Array, " n"]:
+        t = eqxi.nondifferentiable(t, name="t")
+        return x * jnp.sin(t)
+
+    report = sn.testing.check(f, examples=1, properties=["grad"])
+    assert (
+        report["grad"].status == "skipped"
+        and "not reverse-mode differentiable" in report["grad"].reason
+    )

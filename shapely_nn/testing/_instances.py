@@ -33,6 +33,12 @@ class MethodCase:
         """(the bound method, the axis sizes the instance was built with, whether
         the instance is a guess: built with non-array constructor arguments
         shapely_nn made up, so the method is not to blame if it refuses it)."""
+        # the method's own axes first, so that constructor arguments named like
+        # them (`num_states: int`) get the sizes the method's arguments will have
+        sized = {**self._method_sizes(user, seed), **user}
+        instance = self._from_factory(sized)
+        if instance is not None:  # the user's own instance comes first
+            return self._bind(instance), dict(sized), False
         try:
             spec = struct_spec(self.cls)
         except TypeError:
@@ -46,12 +52,7 @@ class MethodCase:
                 # a field init cannot fill, or a check in the class rejects drawn
                 # values: try the constructor (its reason is the one reported)
                 pass
-        # the method's own axes first, so that constructor arguments named like
-        # them (`num_states: int`) get the sizes the method's arguments will have
-        user = {**self._method_sizes(user, seed), **user}
-        instance = self._from_factory(user)
-        if instance is not None:  # the user's own instance
-            return self._bind(instance), dict(user), False
+        user = sized
         if not abstract_methods(self.cls):
             instance, sizes, guess = construct(self.cls, user, seed)
             return self._bind(instance), {**sizes, **user}, guess

@@ -35,6 +35,8 @@ _NOT_DIFFERENTIABLE = (
     "Reverse-mode differentiation does not work",
     "Differentiation rule for",
     "can't apply forward-mode autodiff (jvp) to a custom_vjp",
+    "cannot be autodifferentiated",  # equinox.internal.nondifferentiable: on purpose
+    "do not support JVP",  # io_callback
 )
 
 

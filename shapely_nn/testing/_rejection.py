@@ -1,5 +1,5 @@
-"""Telling a function's own refusal of its inputs from a bug: an exception
-raised by a `raise` or `assert` statement in the function's own package (or by
+"""Where an exception comes from. Telling a function's own refusal of its
+inputs from a bug: an exception raised by a `raise` or `assert` statement in the function's own package (or by
 `equinox.error_if`) is the function stating a precondition the annotations
 cannot, such as 'num_heads must divide num_kv_heads'. An error raised inside
 jax or numpy on inputs that match the annotations stays a failure."""
@@ -10,9 +10,10 @@ import dis
 import functools
 import re
 import types
+from pathlib import Path
 from typing import Any
 
-__all__ = ["rejection", "suggested_sizes"]
+__all__ = ["raised_by_shapely_nn", "rejection", "suggested_sizes"]
 
 # exceptions equinox.error_if raises (eagerly, or from compiled code)
 _ERROR_IF = ("EquinoxRuntimeError", "EqxRuntimeError")
@@ -76,3 +77,19 @@ def suggested_sizes(message: str, axes: list[str], sizes: dict[str, int]) -> lis
     elif len(named) == 1 and named[0] in sizes:
         out.append({named[0]: [sizes[named[0]] * 2]})
     return out
+
+
+_HERE = str(Path(__file__).resolve().parent)
+
+
+def raised_by_shapely_nn(e: BaseException) -> bool:
+    """Whether the innermost frame of `e` is in shapely_nn's testing code (an error
+    of jax's own, whose internal frames jax filters out, comes from running the
+    function)."""
+    if type(e).__module__.split(".")[0] in ("jax", "jaxlib"):
+        return False
+    tb = e.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and last.tb_frame.f_code.co_filename.startswith(_HERE)

@@ -29,7 +29,7 @@ from ._examples import (
 )
 from ._objects import Objects
 from ._programs import Programs, largest
-from ._rejection import rejection, suggested_sizes
+from ._rejection import raised_by_shapely_nn, rejection, suggested_sizes
 from ._report import PropertyResult, Report
 from ._sizes import AxisSet, Sizes
 from ._subject import Skip, Subject, package_of
@@ -409,6 +409,21 @@ class Runner:
                 skipped.append(clean(str(s), ex, self.subject.name, self.float_inputs(ex)))
             except Fail as f:
                 reason = clean(str(f), ex, self.subject.name, self.float_inputs(ex))
+                return PropertyResult(prop.name, "failed", reason, ex.where(), ex.seed, ex.index)
+            except Exception as e:
+                if raised_by_shapely_nn(e):
+                    raise  # shapely_nn's own bug: not the function's to carry
+                # the function raised when this property called it again (on
+                # redrawn inputs, or a second time: state it keeps, a handle it
+                # consumes)
+                reason = clean(
+                    f"raised {type(e).__name__} when called again for this property: "
+                    f"{one_line(e)} (redrawn inputs it refuses, or state it keeps between "
+                    "calls?)",
+                    ex,
+                    self.subject.name,
+                    self.float_inputs(ex),
+                )
                 return PropertyResult(prop.name, "failed", reason, ex.where(), ex.seed, ex.index)
         if ran == 0 and refused:
             ex = refused[0]
