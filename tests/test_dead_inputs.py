@@ -238,3 +238,19 @@ def test_a_gradient_that_is_infinite_in_float64_too_is_not_blamed():
 
     report = sn.testing.check(exp_sum, examples=1, properties=["finite"])
     assert report["finite"].status != "failed", str(report)
+
+
+def test_an_input_handed_only_to_a_stand_in_function_is_not_blamed():
+    # dynamax's EKF _predict(m, f, u): u goes to f, and shapely_nn's stand-in for
+    # f (it returns its first argument) ignores it
+    from collections.abc import Callable as C
+
+    def predict(
+        m: Float[Array, " d"],
+        f: C[[Float[Array, " d"], Float[Array, " u"]], Float[Array, " d"]],
+        u: Float[Array, " u"],
+    ) -> Float[Array, " d"]:
+        return f(m, u)
+
+    result = _dead(predict)
+    assert result.status == "skipped" and "stand-in" in result.reason
