@@ -243,11 +243,9 @@ def test_a_gradient_that_is_infinite_in_float64_too_is_not_blamed():
 def test_an_input_handed_only_to_a_stand_in_function_is_not_blamed():
     # dynamax's EKF _predict(m, f, u): u goes to f, and shapely_nn's stand-in for
     # f (it returns its first argument) ignores it
-    from collections.abc import Callable as C
-
     def predict(
         m: Float[Array, " d"],
-        f: C[[Float[Array, " d"], Float[Array, " u"]], Float[Array, " d"]],
+        f: Callable[[Float[Array, " d"], Float[Array, " u"]], Float[Array, " d"]],
         u: Float[Array, " u"],
     ) -> Float[Array, " d"]:
         return f(m, u)
