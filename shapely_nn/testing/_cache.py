@@ -60,7 +60,7 @@ def ensure_cache() -> str:
     if chosen is None:
         env = os.environ.get(ENV_VAR, "").strip()
         chosen = "" if env.lower() in _OFF and env else (env or str(default_cache_dir()))
-    current = jax.config.jax_compilation_cache_dir
+    current = jax.config.jax_compilation_cache_dir  # pyright: ignore[reportAttributeAccessIssue]
     if current and current != _STATE.get("ours"):
         _STATE["dir"] = current  # the user's own jax cache: left alone
         return current

@@ -32,7 +32,7 @@ def abstract_methods(cls: type) -> set[str]:
     """The abstract methods of `cls`, also where `@abc.abstractmethod` is used in a
     class that is not an `ABC` (python then lets it be built: its "abstract"
     methods return None)."""
-    names = set(getattr(cls, "__abstractmethods__", None) or ())
+    names: set[str] = set(getattr(cls, "__abstractmethods__", None) or ())
     for name in dir(cls):
         attr = inspect.getattr_static(cls, name, None)
         attr = getattr(attr, "__func__", attr)

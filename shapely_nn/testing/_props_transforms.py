@@ -56,6 +56,8 @@ def jit(r: Runner, ex: Example) -> None:
         r.base(ex)
     except Skip:
         e = ex.jit_error
+        if e is None:
+            raise
         if isinstance(e, ShapeError):
             raise Fail(f"the shape check failed while tracing under jax.jit:\n{e}") from None
         if _returns_non_jax(e):
