@@ -462,6 +462,19 @@ def test_grad_is_skipped_where_the_output_is_already_nan_but_fails_on_nan_gradie
     assert r.status == "failed" and "non-finite" in r.reason
 
 
+def test_finite_says_why_it_has_nothing_to_check_on_integer_inputs():
+    def counts(idx: Int[Array, " n"]) -> Float[Array, " n"]:
+        return idx.astype(jnp.float32) * 2.0
+
+    r = sn.testing.check(counts, properties=["finite"])["finite"]
+    assert r.status == "skipped" and "no unconstrained float input" in r.reason
+
+    def floats(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x * 2.0
+
+    assert sn.testing.check(floats, properties=["finite"])["finite"].status == "passed"
+
+
 def test_symbolic_sizes_int_arguments_and_positional_only_are_drawn():
     def harmonics(x: Float[Array, " n"], max_degree: int, /) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
         return jnp.repeat(x[:, None], (max_degree + 1) ** 2, axis=1)
