@@ -273,6 +273,19 @@ def _traced_scalar(value: Any, hint: Any) -> bool:
     return np.dtype(value.dtype).kind in kinds if hasattr(value, "dtype") else False
 
 
+_CONF: list[Any] = []
+
+
+def _conf() -> Any:
+    """beartype's configuration: PEP 484's numeric tower (a float where `complex`
+    is annotated, an int where `float` is), as type checkers read annotations."""
+    if not _CONF:
+        from beartype import BeartypeConf
+
+        _CONF.append(BeartypeConf(is_pep484_tower=True))
+    return _CONF[0]
+
+
 # hints beartype refused, by id (kept alive here, so an id is never reused); each
 # is warned about once
 _UNCHECKABLE: dict[int, Any] = {}
@@ -282,7 +295,7 @@ def _bearable(is_bearable: Any, value: Any, hint: Any) -> bool:
     if id(hint) in _UNCHECKABLE:
         return True
     try:
-        return is_bearable(value, hint)
+        return is_bearable(value, hint, conf=_conf())
     except AnnotationError:
         raise
     except Exception as e:

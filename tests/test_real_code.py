@@ -878,3 +878,16 @@ def test_an_input_marked_not_differentiable_on_purpose_skips_grad():
         report["grad"].status == "skipped"
         and "not reverse-mode differentiable" in report["grad"].reason
     )
+
+
+def test_python_numbers_follow_pep_484s_numeric_tower():
+    # interpax's asarray_inexact(x: ... | complex | ...) is called with a float
+    @sn.shaped
+    def as_inexact(x: complex | Float[Array, "..."], scale: float) -> Float[Array, "..."]:
+        return jnp.asarray(x, jnp.float32) * scale
+
+    assert as_inexact(0.5, 2).shape == ()  # float for complex, int for float
+    with pytest.raises(sn.ShapeError, match="argument 'x'"):
+        as_inexact("0.5", 2.0)
+    with pytest.raises(sn.ShapeError, match="argument 'scale'"):
+        as_inexact(0.5, 2j)

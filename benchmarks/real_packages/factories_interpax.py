@@ -35,3 +35,20 @@ def gaussian_kernel():
     from interpax import _rbf
 
     return _rbf._gaussian_kernel
+
+
+def rbf_points():
+    """The points of the interpolant `rbf_interpolator` builds for N = 2."""
+    return rbf_interpolator({"N": 2})._y
+
+
+def rbf_shift():
+    return rbf_interpolator({"N": 2})._shift
+
+
+def rbf_scale():
+    return rbf_interpolator({"N": 2})._scale
+
+
+def rbf_coeffs():
+    return rbf_interpolator({"N": 2})._coeffs
