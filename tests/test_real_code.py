@@ -891,3 +891,37 @@ def test_python_numbers_follow_pep_484s_numeric_tower():
         as_inexact("0.5", 2.0)
     with pytest.raises(sn.ShapeError, match="argument 'scale'"):
         as_inexact(0.5, 2j)
+
+
+ABSTRACT_VAR = """
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+
+class AbstractSolver(eqx.Module):
+    rtol: eqx.AbstractVar[float]
+
+    def step(self, y: Float[Array, " n"]) -> Float[Array, " n"]:
+        return y * (1.0 - self.rtol)
+
+
+class Solver(AbstractSolver):
+    rtol: float = 0.5
+"""
+
+
+def test_a_method_of_an_equinox_class_with_abstract_fields_runs_on_a_concrete_subclass(tmp_path):
+    # optimistix: AbstractGaussNewton declares rtol, atol, ... as eqx.AbstractVar
+    # (no abstract method), so building it raises; GaussNewton inherits its step
+    name = "sn_abstract_var_mod"
+    (tmp_path / f"{name}.py").write_text(ABSTRACT_VAR)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        cases = dict(discover(name))
+        report = run_case(cases["AbstractSolver.step"], {"examples": 2})
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    assert report["shapes"].status == "passed", str(report)
+    assert not report.failed

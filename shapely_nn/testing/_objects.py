@@ -33,6 +33,10 @@ def abstract_methods(cls: type) -> set[str]:
     class that is not an `ABC` (python then lets it be built: its "abstract"
     methods return None)."""
     names: set[str] = set(getattr(cls, "__abstractmethods__", None) or ())
+    # equinox's eqx.AbstractVar / AbstractClassVar fields: the class cannot be
+    # built until a subclass gives them
+    for attr in ("__abstractvars__", "__abstractclassvars__"):
+        names.update(vars(cls).get(attr, None) or ())
     for name in dir(cls):
         attr = inspect.getattr_static(cls, name, None)
         attr = getattr(attr, "__func__", attr)
