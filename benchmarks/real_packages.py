@@ -2,8 +2,9 @@
 jaxtyping shape strings, as a user would (opt-in; needs the packages installed).
 
     pip install -e . interpax==0.3.16 gpjax==1.0.0 diffrax==0.7.2 dynamax==1.0.3 \\
-        flowjax==19.1.2 quax==0.4.6
-    python benchmarks/real_packages.py interpax gpjax [--mode check|instrumented|both] [--verbose]
+        flowjax==19.1.2 distreqx==0.0.3      # brings lineax 0.1.1, optimistix 0.1.0
+    python benchmarks/real_packages.py interpax gpjax lineax optimistix diffrax dynamax \
+        flowjax distreqx [--mode check|instrumented|both] [--verbose]
 
 Each package is run two ways, each in a fresh process:
 
