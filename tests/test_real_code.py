@@ -925,3 +925,39 @@ def test_a_method_of_an_equinox_class_with_abstract_fields_runs_on_a_concrete_su
         sys.modules.pop(name, None)
     assert report["shapes"].status == "passed", str(report)
     assert not report.failed
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass
+class Checked:
+    """A pytree whose constructor checks its fields (gpjax's Dataset does)."""
+
+    x: typing.Any
+
+    def __post_init__(self) -> None:
+        _validate(self.x)
+
+    def tree_flatten(self):
+        return (self.x,), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+@sn.shaped
+def _validate(x: Float[Array, "..."]) -> None:
+    pass
+
+
+def test_an_output_pytree_whose_constructor_checks_its_fields_is_not_rebuilt_from_shapes():
+    # jax.eval_shape / make_jaxpr rebuild the output from ShapeDtypeStructs through
+    # tree_unflatten, where the checked constructor refused them (gpjax get_batch
+    # under check_package); shapely_nn rebuilds it with checks off
+    def subset(data: Checked, k: Int[Array, " m"]) -> Checked:
+        return Checked(data.x[k % data.x.shape[0]])
+
+    report = sn.testing.check(subset, fixed={"data": Checked(jnp.ones((3, 2)))}, examples=3)
+    assert report["shapes"].status == "passed" and not report.failed, str(report)
+    with pytest.raises(sn.ShapeError, match="argument 'x'"):
+        Checked(jnp.ones(3, jnp.int32))  # the check is on where it should be

@@ -81,6 +81,30 @@ def _float_kind(x: Any) -> bool:
     return dt is not None and (str(dt).startswith(("float", "bfloat")))
 
 
+def _flat(call: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[[Any], Any]]:
+    """`call` returning its output's leaves, and what rebuilds the output from
+    their shapes. jax would rebuild an output pytree from `ShapeDtypeStruct`
+    leaves itself, through the user's `tree_unflatten`, where a checked
+    constructor (a dataclass validating its fields) refuses them: shapely_nn
+    rebuilds it with checks off, as the shapes are no values to check."""
+    import jax
+
+    tree: list[Any] = []
+
+    def flat(*leaves: Any) -> Any:
+        out_leaves, treedef = jax.tree_util.tree_flatten(call(*leaves))
+        tree[:] = [treedef]
+        return out_leaves
+
+    def rebuild(shapes: Any) -> Any:
+        from .._config import mode
+
+        with mode("off"):
+            return jax.tree_util.tree_unflatten(tree[0], shapes)
+
+    return flat, rebuild
+
+
 class Programs:
     """Traces and compiled programs of one function, by example fingerprint.
 
@@ -130,8 +154,9 @@ class Programs:
         if fp not in self._jaxprs:
             try:
                 # (with the outputs' shapes: `abstract` needs no second trace)
-                traced = jax.make_jaxpr(self._call(ex), return_shape=True)(*ex.drawn.leaves)
-                self._jaxprs[fp], self._shapes[fp] = traced
+                call, rebuild = _flat(self._call(ex))
+                jaxpr, shapes = jax.make_jaxpr(call, return_shape=True)(*ex.drawn.leaves)
+                self._jaxprs[fp], self._shapes[fp] = jaxpr, rebuild(shapes)
             except Exception:
                 self._jaxprs[fp] = None
         return self._jaxprs[fp]
@@ -187,7 +212,8 @@ class Programs:
         fp = ex.drawn.fingerprint()
         if fp in self._shapes:
             return self._shapes[fp]
-        return jax.eval_shape(self._call(ex), *ex.drawn.leaves)
+        call, rebuild = _flat(self._call(ex))
+        return rebuild(jax.eval_shape(call, *ex.drawn.leaves))
 
     def run(self, ex: Any, first: bool) -> tuple[Any, Any, Any]:
         """(outputs, gradients or None, vmapped outputs or None) of the compiled
