@@ -50,7 +50,9 @@ def describe_value(x: Any) -> str:
         except Exception:
             shape = str(x.shape)
         kind = type(x).__module__.split(".")[0] + "." + type(x).__name__
-        if "jax" in kind:
+        if type(x).__name__ == "ShapeDtypeStruct":
+            kind = "jax.ShapeDtypeStruct: a shape and dtype, no array"
+        elif "jax" in kind:
             kind = (
                 "jax.Array"
                 if "Tracer" not in type(x).__name__
@@ -229,6 +231,9 @@ def _type_problem(spec: ArraySpec, x: Any) -> str:
         fix = "convert it with np.asarray(...)"
     else:
         fix = "pass an array of that type"
+    if type(x).__name__ == "ShapeDtypeStruct":
+        # (what jax.eval_shape hands a pytree's constructor instead of arrays)
+        fix = "a ShapeDtypeStruct describes an array and holds none; pass the array"
     got = type(x).__qualname__
     if type(x).__module__ not in ("builtins", None):
         got = f"{type(x).__module__}.{got}"

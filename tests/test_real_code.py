@@ -961,3 +961,10 @@ def test_an_output_pytree_whose_constructor_checks_its_fields_is_not_rebuilt_fro
     assert report["shapes"].status == "passed" and not report.failed, str(report)
     with pytest.raises(sn.ShapeError, match="argument 'x'"):
         Checked(jnp.ones(3, jnp.int32))  # the check is on where it should be
+
+
+def test_a_shape_dtype_struct_is_named_as_such_not_as_an_array():
+    with pytest.raises(sn.ShapeError) as e:
+        _validate(jax.ShapeDtypeStruct((2,), jnp.float32))
+    assert "jax.ShapeDtypeStruct: a shape and dtype, no array" in str(e.value)
+    assert "(jax.Array)" not in str(e.value)
