@@ -365,6 +365,9 @@ def bench_generator() -> None:
             compile_s[0] += duration
 
     monitoring.register_event_duration_secs_listener(listener)
+    # from cold: shapely_nn's persistent compilation cache would serve a second run
+    # of this script from disk (bench_check.py measures cold and warm)
+    sn.testing.set_cache_dir(None)
     cases = (
         (mlp, mlp.predict),
         (rnn, rnn.rnn),
