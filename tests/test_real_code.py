@@ -968,3 +968,28 @@ def test_a_shape_dtype_struct_is_named_as_such_not_as_an_array():
         _validate(jax.ShapeDtypeStruct((2,), jnp.float32))
     assert "jax.ShapeDtypeStruct: a shape and dtype, no array" in str(e.value)
     assert "(jax.Array)" not in str(e.value)
+
+
+class _RaisingMeta(type):
+    def __subclasscheck__(cls, sub):
+        # typing_extensions' Protocol under typing.runtime_checkable on 3.11
+        raise AttributeError("type object has no attribute '__non_callable_proto_members__'")
+
+
+class ParamSet(metaclass=_RaisingMeta):
+    pass
+
+
+class _Registered:
+    pass
+
+
+def test_a_class_whose_subclass_check_raises_does_not_crash_the_generator():
+    # dynamax annotates params: ParameterSet, whose issubclass check raises
+    sn.testing.register(_Registered, lambda: _Registered())
+
+    def log_prior(params: ParamSet, x: Float[Array, " n"]) -> Float[Array, ""]:
+        return jnp.sum(x)
+
+    report = sn.testing.check(log_prior, examples=2)
+    assert report["shapes"].status == "passed" and not report.failed, str(report)

@@ -115,9 +115,19 @@ def factory_for(
         return None
     for table in (factories, _FACTORIES):
         for cls, f in table.items():
-            if isinstance(cls, type) and issubclass(cls, hint):
+            if isinstance(cls, type) and _subclass(cls, hint):
                 return f
     return None
+
+
+def _subclass(cls: type, hint: type) -> bool:
+    """issubclass, False where the hint's own check raises (a `typing_extensions`
+    Protocol made runtime-checkable by `typing.runtime_checkable` raises
+    AttributeError on Python 3.11: dynamax's ParameterSet)."""
+    try:
+        return issubclass(cls, hint)
+    except Exception:
+        return False
 
 
 _STRUCTURAL = ("builtins", "collections.abc", "typing", "abc", "numbers")
