@@ -51,8 +51,22 @@ _PREDICT = (
     "was meant, so every caller passing a (num_states,) vector fails its annotation"
 )
 _LGSSM_INFO = (
-    "ParamsLGSSMInfo annotates dynamics_input_weights as 'input_dim state_dim', the "
-    "transpose of ParamsLGSSM's 'state_dim input_dim' that the info filter multiplies with"
+    "ParamsLGSSMInfo annotates dynamics_input_weights as 'input_dim state_dim' (and "
+    "emission_input_weights as 'input_dim emission_dim'), the transpose of ParamsLGSSM's "
+    "'state_dim input_dim' that the info filter multiplies with (B @ u): weights of the "
+    "annotated shapes raise TypeError in dot_general"
+)
+_TFP_CACHE = (
+    "goes through TFP bijectors (the InverseWishart / NormalInverseWishart priors, the "
+    "parameters' constrainers), whose cache keeps values computed while tracing: run under "
+    "jax.jit with the parameters closed over (or a failed jit attempt), then eagerly on the "
+    "same arrays, it raises UnexpectedTracerError (a bug of TFP's JAX substrate)"
+)
+_SMOOTHER = (
+    "compute_trans_probs: bool is not among the jit's static_argnames, so passing it "
+    "(hmm_smoother(..., compute_trans_probs=True)) makes `if compute_trans_probs:` raise "
+    "TracerBoolConversionError; also calls _predict, whose 'num states' annotation fails "
+    "when checked"
 )
 KNOWN_BUGS: dict[str, dict[str, str]] = {
     "interpax": {
@@ -154,14 +168,53 @@ KNOWN_BUGS: dict[str, dict[str, str]] = {
     },
     "dynamax": {
         f"hidden_markov_model.inference.{f}": _PREDICT
-        for f in (
-            "_predict",
-            "hmm_backward_filter",
-            "hmm_filter",
-            "hmm_fixed_lag_smoother",
-            "hmm_posterior_sample",
-            "hmm_smoother",
-            "hmm_two_filter_smoother",
+        for f in ("_predict", "hmm_backward_filter", "hmm_filter", "hmm_posterior_sample")
+    }
+    | {
+        "hidden_markov_model.inference.hmm_smoother": _SMOOTHER,
+        "hidden_markov_model.inference.hmm_two_filter_smoother": _SMOOTHER,
+        "hidden_markov_model.inference.hmm_fixed_lag_smoother": (
+            "returns an HMMPosterior whose marginal_loglik (annotated Scalar) is the "
+            "(num_timesteps,) vector of running log likelihoods; also calls _predict, whose "
+            "'num states' annotation fails when checked"
+        ),
+        "hidden_markov_model.models.abstractions.HMM.most_likely_states": (
+            "annotated to return Float[Array, 'num_timesteps'], but returns the Viterbi state "
+            "indices (int32) from hmm_posterior_mode, annotated Int[Array, 'num_timesteps']"
+        ),
+        "hidden_markov_model.models.abstractions.HMMTransitions.collect_suff_stats": (
+            "returns its inputs unchanged ('num_timesteps input_dim') as the second output, "
+            "annotated 'num_timesteps-1 input_dim'"
+        ),
+        "hidden_markov_model.models.bernoulli_hmm.BernoulliHMMEmissions.initialize": (
+            "ParamsBernoulliHMMEmissions annotates probs as 'emission_dim', but the emission "
+            "probabilities are (num_states, emission_dim)"
+        ),
+        "linear_gaussian_ssm.info_inference.lds_to_block_tridiag": (
+            "annotated lds: ParamsLGSSM, but reads lds.initial_mean, lds.dynamics_matrix, "
+            "lds.emissions_matrix..., fields no dynamax parameter class has: AttributeError"
+        ),
+        "linear_gaussian_ssm.info_inference.lgssm_info_filter": _LGSSM_INFO,
+        "linear_gaussian_ssm.info_inference.lgssm_info_smoother": _LGSSM_INFO,
+    }
+    | {
+        f"hidden_markov_model.models.categorical_hmm.CategoricalHMMEmissions.{m}": (
+            "ParamsCategoricalHMMEmissions annotates probs as 'state_dim emission_dim', but "
+            "the emission probabilities are (num_states, emission_dim, num_classes)"
+        )
+        for m in ("initialize", "distribution", "log_prior")
+    }
+    | {
+        name: _TFP_CACHE
+        for name in (
+            "hidden_markov_model.models.abstractions.HMM.log_prior",
+            *(
+                f"hidden_markov_model.models.gaussian_hmm.{c}HMMEmissions.log_prior"
+                for c in ("Gaussian", "SharedCovarianceGaussian", "SphericalGaussian")
+            ),
+            "hidden_markov_model.models.gmm_hmm.GaussianMixtureHMMEmissions.log_prior",
+            "parameters.log_det_jac_constrain",
+            "ssm.SSM.fit_sgd",
         )
     },
 }
