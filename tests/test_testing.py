@@ -475,6 +475,25 @@ def test_finite_says_why_it_has_nothing_to_check_on_integer_inputs():
     assert sn.testing.check(floats, properties=["finite"])["finite"].status == "passed"
 
 
+_SCALE_CACHE: dict[str, typing.Any] = {}
+
+
+def test_a_traced_value_kept_in_a_cache_is_a_failure_that_says_so():
+    def leaky(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        if "scale" not in _SCALE_CACHE:
+            _SCALE_CACHE["scale"] = jnp.ones(()) * 2.0  # computed once, kept
+        return x * _SCALE_CACHE["scale"]
+
+    r = sn.testing.check(leaky, examples=2)["shapes"]
+    assert r.status == "failed" and "UnexpectedTracerError" in r.reason
+    assert "kept in state that outlives the trace" in r.reason
+
+    def clean(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        return x * (jnp.ones(()) * 2.0)
+
+    assert sn.testing.check(clean, examples=2).ok
+
+
 def test_symbolic_sizes_int_arguments_and_positional_only_are_drawn():
     def harmonics(x: Float[Array, " n"], max_degree: int, /) -> Float[Array, "n (max_degree+1)**2"]:  # noqa: F821
         return jnp.repeat(x[:, None], (max_degree + 1) ** 2, axis=1)

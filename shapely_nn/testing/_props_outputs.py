@@ -23,7 +23,7 @@ def shapes(r: Runner, ex: Example) -> None:
             raise Fail(str(ex.error))
         raise Fail(
             f"raised {type(ex.error).__name__} on inputs drawn from the annotations: "
-            f"{one_line(ex.error)}"
+            f"{one_line(ex.error)}{_leak_hint(ex.error)}"
         )
     if r.subject.plan.ret is None:
         raise Skip("no return annotation")
@@ -66,3 +66,15 @@ def dtype(r: Runner, ex: Example) -> None:
                 f"{path} is {got}, but every float input is {want}: precision was lost "
                 "inside the function (a cast, or a constant of lower precision?)"
             )
+
+
+def _leak_hint(error: BaseException) -> str:
+    """What an UnexpectedTracerError means here: the generator traces the function
+    (jax.jit, make_jaxpr) before it calls it again."""
+    if type(error).__name__ != "UnexpectedTracerError":
+        return ""
+    return (
+        " (a value computed while jax traced this function was kept in state that "
+        "outlives the trace, a cache, a global or an attribute, and a later call got "
+        "it back: any caller who runs it under jax.jit first, then again, hits this)"
+    )
