@@ -143,6 +143,14 @@ class Programs:
 
         return call
 
+    def leaf_outputs(self, ex: Any) -> Callable[..., list[Any]]:
+        """The example's checked call as a function of its leaves that returns the
+        output's arrays (as `out_leaves` lists them), not the output: an object
+        that checks its arrays when rebuilt (a dataset of 2-d inputs) refuses
+        batched ones under vmap."""
+        call, out_leaves = self._call(ex), self.out_leaves
+        return lambda *leaves: [v for _, _, v in out_leaves(call(*leaves))]
+
     # ------------------------------------------------------------ traces
 
     def trace(self, ex: Any) -> Any:
@@ -272,6 +280,7 @@ class Programs:
         import jax.numpy as jnp
 
         call, traces, out_leaves, seed = self._call(ex), self.traces, self.out_leaves, self.seed
+        outputs = self.leaf_outputs(ex)
 
         def forward(leaves: list[Any]) -> Any:
             # one count per trace of this program: a second trace for inputs of
@@ -304,10 +313,7 @@ class Programs:
             vmapped = None
             if with_vmap:
                 stacked = [jnp.stack([a, b]) for a, b in zip(leaves, alt)]
-                # the output's arrays, not the output: an object that checks
-                # its arrays when rebuilt (a dataset of 2-d inputs) refuses the
-                # batched ones
-                vmapped = jax.vmap(lambda *ls: [v for _, _, v in out_leaves(call(*ls))])(*stacked)
+                vmapped = jax.vmap(outputs)(*stacked)
             return out, grads, vmapped
 
         jitted = jax.jit(program)

@@ -47,9 +47,8 @@ def dead(r: Runner, ex: Example) -> None:
     outs = _outputs(r, base)
     if not outs:
         raise Skip("no array outputs")
-    if not any(np.isfinite(a).any() for _, a in outs if np.issubdtype(a.dtype, np.inexact)) and any(
-        np.issubdtype(a.dtype, np.inexact) for _, a in outs
-    ):
+    inexact = [a for _, a in outs if np.issubdtype(a.dtype, np.inexact)]
+    if inexact and not any(np.isfinite(a).any() for a in inexact):
         raise Skip(
             "no output is finite on the drawn inputs (outside the function's domain: "
             "unsorted knots, queries out of range): nothing can influence them"
@@ -154,7 +153,7 @@ def _shape_carriers(r: Runner) -> set[str]:
     }
     carriers = set()
     for name, axes in axes_of.items():
-        others = set().union(*(v for k, v in axes_of.items() if k != name)) if axes_of else set()
+        others = set().union(*(v for k, v in axes_of.items() if k != name))
         if (axes if out_axes is None else axes & out_axes) - others:
             carriers.add(name)
     return carriers
@@ -228,15 +227,15 @@ def _polymorphic_argument(ex: Example) -> str | None:
 
 
 def _perturbations(leaf: Any, alt: Any) -> list[Any]:
+    """A new draw, the flags flipped or the numbers moved away from zero (`_moved`),
+    and, where the dtype has them, those numbers negated."""
     x = np.asarray(leaf)
-    if x.dtype == np.bool_:
-        return [alt, np.logical_not(x)]
-    if np.issubdtype(x.dtype, np.number):
-        mag = np.abs(x) + 1
-        if np.issubdtype(x.dtype, np.unsignedinteger):
-            return [alt, mag.astype(x.dtype)]
-        return [alt, mag.astype(x.dtype), (-mag).astype(x.dtype)]
-    return [alt]
+    if x.dtype != np.bool_ and not np.issubdtype(x.dtype, np.number):
+        return [alt]
+    out = [alt, _moved(leaf)]
+    if x.dtype != np.bool_ and not np.issubdtype(x.dtype, np.unsignedinteger):
+        out.append((-(np.abs(x) + 1)).astype(x.dtype))
+    return out
 
 
 def _opted_out(path: str, allowed: set[str]) -> bool:

@@ -173,15 +173,9 @@ def vmap(r: Runner, ex: Example) -> None:
         import jax
         import jax.numpy as jnp
 
-        drawn, checked = ex.drawn, r.subject.checked_for(ex.sizes.single)
-
-        def flat(*leaves: Any) -> Any:
-            args, kwargs = drawn.build(list(leaves))
-            return [v for _, _, v in r.out_leaves(checked(*args, **kwargs))]
-
         stacked = [jnp.stack([a, b]) for a, b in zip(ex.drawn.leaves, ex.alt)]
         try:
-            out = jax.jit(jax.vmap(flat))(*stacked)
+            out = jax.jit(jax.vmap(r.programs.leaf_outputs(ex)))(*stacked)
         except Exception as e:
             raise Fail(
                 f"jax.vmap over a new leading axis failed: {type(e).__name__}: {one_line(e)}"
@@ -213,13 +207,7 @@ def vmap(r: Runner, ex: Example) -> None:
 def _traced_references(r: Runner, ex: Example) -> list[Any]:
     import jax
 
-    drawn, checked = ex.drawn, r.subject.checked_for(ex.sizes.single)
-
-    def flat(*leaves: Any) -> Any:
-        args, kwargs = drawn.build(list(leaves))
-        return [v for _, _, v in r.out_leaves(checked(*args, **kwargs))]
-
-    program = jax.jit(flat)
+    program = jax.jit(r.programs.leaf_outputs(ex))
     b, a = program(*ex.drawn.leaves), program(*ex.alt)
     paths = [f"return[{i}]" for i in range(len(b))]
     return list(zip(paths, b, a))
