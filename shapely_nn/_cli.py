@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
     )
     p.set_defaults(func=cmd_docs)
+
+    from ._cli_parity import add_parity_parser
+
+    add_parity_parser(sub)
     return parser
 
 

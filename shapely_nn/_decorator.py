@@ -22,7 +22,7 @@ from ._spec import ArraySpec
 from ._strict import check_strict
 from ._values import check_leaves
 
-__all__ = ["decorate", "shaped"]
+__all__ = ["decorate", "observe_outputs", "shaped"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +33,24 @@ _OFF = "off"
 _STRICT = "strict"
 _REG = registry()
 _MISSING = object()
+# callbacks told each checked function's output (`observe_outputs`): parity
+# compares a re-implementation's sub-functions with the reference's modules
+_OBSERVERS: list[Callable[[Plan, Any], None]] = []
+
+
+class observe_outputs:
+    """`with observe_outputs(callback):` calls `callback(plan, output)` after
+    every checked call of an `@sn.shaped` function in the block (in call order;
+    a nested call reports before the call that made it)."""
+
+    def __init__(self, callback: Callable[[Plan, Any], None]) -> None:
+        self.callback = callback
+
+    def __enter__(self) -> None:
+        _OBSERVERS.append(self.callback)
+
+    def __exit__(self, *exc: object) -> None:
+        _OBSERVERS.remove(self.callback)
 
 
 @overload
@@ -286,6 +304,9 @@ def decorate(
                 check_leaves(
                     plan.name, ret, out, "return", single, traced, _Who(plan, args, kwargs)
                 )
+            if _OBSERVERS:
+                for observer in tuple(_OBSERVERS):
+                    observer(plan, out)
         finally:
             jb.memo_pop()
         return out

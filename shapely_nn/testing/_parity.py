@@ -1,0 +1,361 @@
+"""`sn.testing.parity`: does a re-implementation compute what the original model
+computes? The same weights in both, the same inputs drawn from the
+re-implementation's annotations, every output compared (and gradients, on
+request), and the first intermediate value that diverges named on both sides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._decorator import observe_outputs
+from .._signature import Plan
+from .._spec import ArraySpec, StructSpec
+from ._arguments import Builder
+from ._init import draw_arguments, struct_spec
+from ._parity_grads import compare_gradients
+from ._parity_match import Assigned, ParityError, assign, bind_shape
+from ._parity_report import Difference, Divergence, ParityReport, WeightSource, difference
+from ._parity_torch import (
+    RefRun,
+    is_module,
+    run_callable,
+    run_module,
+    state_numpy,
+)
+from ._parity_weights import pieces
+from ._sizes import AxisSet, Sizes
+from ._subject import Skip, checking_mode, make_subject
+
+__all__ = ["ParityError", "assert_parity", "parity"]
+
+_ROOT = "params"
+
+
+def parity(
+    reference: Any,
+    impl: Callable[..., Any],
+    *,
+    params: Any = None,
+    weight_map: Mapping[str, Any] | None = None,
+    sizes: Mapping[str, int] | None = None,
+    seed: int = 0,
+    rtol: float | None = None,
+    atol: float | None = None,
+    grads: bool = False,
+) -> ParityReport:
+    """Run `reference` (a `torch.nn.Module`, or a callable on NumPy arrays) and
+    the annotated re-implementation `impl` (`impl(params, *inputs)` or
+    `impl(*inputs)`) on the same inputs, drawn from `impl`'s annotations with a
+    distinct size per axis, and compare their outputs.
+
+    For a module, `params` (unless given) is built from its `state_dict()` into
+    the type annotated on `impl`'s first argument; `weight_map` names a field's
+    state-dict key (`{"ln1.gain": "norm1.weight"}`) or computes it
+    (`{"w": lambda sd: sd["fc.weight"].T}`) where names and shapes do not
+    decide. Tolerances default by dtype (float32: `rtol=1e-5, atol=1e-6`).
+    `grads=True` compares gradients with respect to inputs and weights too.
+
+    ```python
+    report = sn.testing.parity(reference(), classify)
+    assert report.ok, report
+    ```
+    """
+    if not callable(reference):
+        raise ParityError(
+            f"parity: reference must be a torch.nn.Module or a function of NumPy arrays, "
+            f"got {type(reference).__name__} {reference!r}"
+        )
+    if not callable(impl):
+        raise ParityError(f"parity: impl must be a function, got {type(impl).__name__}")
+    module = is_module(reference)
+    if grads and not module:
+        raise ParityError(
+            "parity(grads=True) needs a torch.nn.Module reference: a plain function gives no "
+            "gradients to compare"
+        )
+    with checking_mode():
+        try:
+            subject = make_subject(impl)
+        except Skip as e:
+            raise ParityError(
+                f"parity: cannot draw inputs for {getattr(impl, '__qualname__', impl)!r}: {e}. "
+                "Annotate its arguments with jaxtyping types (Float[Array, 'batch feature'])."
+            ) from None
+        return _run(subject, reference, module, params, weight_map, sizes, seed, rtol, atol, grads)
+
+
+def assert_parity(reference: Any, impl: Callable[..., Any], **options: Any) -> ParityReport:
+    """`parity(...)`, raising `AssertionError` with the report when they differ."""
+    __tracebackhide__ = True
+    report = parity(reference, impl, **options)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report
+
+
+def _run(
+    subject: Any,
+    reference: Any,
+    module: bool,
+    params: Any,
+    weight_map: Mapping[str, Any] | None,
+    sizes: Mapping[str, int] | None,
+    seed: int,
+    rtol: float | None,
+    atol: float | None,
+    grads: bool,
+) -> ParityReport:
+    plan: Plan = subject.plan
+    specs = [p for p in plan.all_params if not p.is_self]
+    if not any(_arrays(p.spec) for p in specs):
+        raise ParityError(
+            f"parity: {subject.name} has no array annotations to draw inputs from; annotate "
+            "its arguments with jaxtyping types (Float[Array, 'batch feature'])"
+        )
+    takes_params = isinstance(specs[0].spec, StructSpec)
+    bound = {k: int(v) for k, v in (sizes or {}).items()}
+    state = state_numpy(reference) if module else None
+    weights: list[WeightSource] = []
+    assigned: dict[str, Assigned] = {}
+    if takes_params:
+        sspec = specs[0].spec
+        assert isinstance(sspec, StructSpec)
+        if params is not None:
+            _bind_params(sspec, params, bound)
+        elif state is not None:
+            fields = [(p.removeprefix(_ROOT + "."), s) for p, s in sspec.array_leaves(_ROOT)]
+            assigned = assign(fields, pieces(reference, state), weight_map, state, bound)
+            params = _build(sspec.cls, assigned, state, bound, seed)
+            weights = [WeightSource(a.path, a.label, a.layout) for a in assigned.values()]
+        else:
+            raise ParityError(
+                f"parity: {subject.name} takes parameters ({sspec.cls.__qualname__}) and the "
+                "reference is not a torch.nn.Module to take them from: pass params="
+            )
+    elif params is not None or weight_map is not None:
+        raise ParityError(
+            f"parity: params= and weight_map= are for an impl whose first argument is a "
+            f"parameter structure; {subject.name}'s is {specs[0].name!r}"
+        )
+    try:
+        args, kwargs, drawn = draw_arguments(subject, bound, seed, None)
+    except Skip as e:
+        raise ParityError(f"parity: cannot draw inputs for {subject.name}: {e}") from None
+    args = (params, *args[1:]) if takes_params else args
+    inputs = [np.asarray(x) for x in (args[1:] if takes_params else args)]
+    names = [p.name for p in specs[1 if takes_params else 0 :]][: len(inputs)]
+    records: list[tuple[Plan, Any]] = []
+    out = _call_impl(subject.fn, args, kwargs, records)
+    impl_out = _jax_leaves(out)
+    cot = _cotangents(impl_out, seed) if grads else None
+    ref = run_module(reference, inputs, cot) if module else run_callable(reference, inputs)
+    report = ParityReport(
+        impl=subject.name,
+        reference=_name(reference),
+        sizes={k: v for k, v in drawn.items() if isinstance(v, int)},
+        inputs=[f"{n}: {x.dtype}{list(x.shape)}" for n, x in zip(names, inputs)],
+        outputs=_compare_outputs(plan, impl_out, ref.outputs, rtol, atol),
+        weights=weights,
+    )
+    if state is not None and assigned:
+        taken = {a.label.split("[")[0] for a in assigned.values()}
+        report.unused_weights = [
+            k for k, v in state.items() if k not in taken and v.dtype.kind == "f"
+        ]
+    if module:
+        _intermediates(report, subject.plan, records, ref, rtol, atol)
+    if grads and cot is not None:
+        report.gradients, notes = compare_gradients(
+            subject.fn, plan, args, kwargs, takes_params, cot, ref, assigned, state, rtol, atol
+        )
+        report.notes += notes
+    return report
+
+
+def _arrays(spec: Any) -> bool:
+    return bool(spec.array_leaves("x"))
+
+
+def _name(reference: Any) -> str:
+    if is_module(reference):
+        return f"{type(reference).__name__} (torch)"
+    return getattr(reference, "__qualname__", None) or repr(reference)
+
+
+def _bind_params(spec: StructSpec, params: Any, bound: dict[str, int]) -> None:
+    for path, aspec in spec.array_leaves(_ROOT):
+        value = params
+        for part in path.split(".")[1:]:
+            value = getattr(value, part, None)
+        shape = tuple(np.shape(value)) if value is not None else None
+        if shape is None or not bind_shape(aspec, shape, bound):
+            raise ParityError(
+                f"parity: params.{path.removeprefix(_ROOT + '.')} has shape {shape}, which does "
+                f"not fit its annotation {aspec.dtype_name}[{aspec.dim_str}] (sizes so far: {bound})"
+            )
+
+
+def _build(
+    cls: type,
+    assigned: dict[str, Assigned],
+    state: Mapping[str, np.ndarray],
+    bound: dict[str, int],
+    seed: int,
+) -> Any:
+    """The parameter structure with every field's array from the reference,
+    non-array fields from their defaults, as `sn.testing.init` builds it."""
+    spec = struct_spec(cls)
+    names = AxisSet.of([spec]).names
+    b = Builder(
+        Sizes({n: bound[n] for n in names if n in bound}),
+        np.random.default_rng(seed),
+        scale=1.0,
+        broadcast_one=False,
+        seed=seed,
+    )
+    node = b.struct(cls, spec.fields, _ROOT)
+    leaves = list(b.leaves)
+    for i, info in enumerate(b.infos):
+        a = assigned.get(info.path.removeprefix(_ROOT + "."))
+        if a is not None:
+            leaves[i] = _like(a.get(state), leaves[i])
+    return node.build(leaves)
+
+
+def _like(value: np.ndarray, template: Any) -> Any:
+    arr = np.asarray(value, dtype=np.asarray(template).dtype)
+    if isinstance(template, np.ndarray):
+        return arr
+    import jax.numpy as jnp
+
+    return jnp.asarray(arr)
+
+
+def _call_impl(fn: Any, args: tuple, kwargs: dict, records: list[tuple[Plan, Any]]) -> Any:
+    """The re-implementation run eagerly (jit off, so its sub-functions' outputs
+    are values), each `@sn.shaped` sub-function's output recorded."""
+    import jax
+
+    def seen(plan: Plan, out: Any) -> None:
+        records.append((plan, out))
+
+    with jax.disable_jit(), observe_outputs(seen):
+        return fn(*args, **kwargs)
+
+
+def _jax_leaves(out: Any) -> list[np.ndarray]:
+    import jax
+
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(out)]
+
+
+def _cotangents(outputs: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed + 7)
+    return [
+        rng.normal(size=o.shape).astype(o.dtype if o.dtype.kind == "f" else np.float32)
+        for o in outputs
+    ]
+
+
+def _axes(spec: Any, path: str, arrays: list[np.ndarray]) -> list[tuple[str, ...]]:
+    """Axis names per output leaf, from the return annotation where it covers them."""
+    leaves = spec.array_leaves(path) if spec is not None else []
+    out = []
+    for i, a in enumerate(arrays):
+        labels: tuple[str, ...] = ()
+        if len(leaves) == len(arrays):
+            aspec: ArraySpec = leaves[i][1]
+            labels = tuple(
+                d.name if d.name and d.code == 0 else "" for d in (*aspec.prefix, *aspec.suffix)
+            )
+        out.append(labels if len(labels) == a.ndim else ("",) * a.ndim)
+    return out
+
+
+def _compare_outputs(
+    plan: Plan,
+    impl: list[np.ndarray],
+    ref: list[np.ndarray],
+    rtol: float | None,
+    atol: float | None,
+) -> list[Difference]:
+    if len(impl) != len(ref):
+        shapes = lambda xs: ", ".join(str(tuple(x.shape)) for x in xs)  # noqa: E731
+        raise ParityError(
+            f"parity: the re-implementation returns {len(impl)} array(s) ({shapes(impl)}) and "
+            f"the reference {len(ref)} ({shapes(ref)}); make the reference return what the "
+            "re-implementation does (wrap the module, or pass a function)"
+        )
+    axes = _axes(plan.ret, "return", impl)
+    names = ["return"] if len(impl) == 1 else [f"return[{i}]" for i in range(len(impl))]
+    return [difference(n, a, e, ax, rtol, atol) for n, a, e, ax in zip(names, impl, ref, axes)]
+
+
+def _labels(names: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    total = {n: names.count(n) for n in names}
+    out = []
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+        out.append(f"{n} (call {counts[n]})" if total[n] > 1 else n)
+    return out
+
+
+def _intermediates(
+    report: ParityReport,
+    top: Plan,
+    records: list[tuple[Plan, Any]],
+    ref: RefRun,
+    rtol: float | None,
+    atol: float | None,
+) -> None:
+    """Pair each sub-function output of the re-implementation with the next
+    reference submodule output of the same shapes (in call order on both
+    sides); the first pair that disagrees is where the two part ways."""
+    import jax
+
+    jax_side: list[tuple[Plan, list[np.ndarray]]] = []
+    for plan, out in records:
+        xs = jax.tree_util.tree_leaves(out)
+        if plan is top or not xs or any(isinstance(x, jax.core.Tracer) for x in xs):
+            continue
+        jax_side.append((plan, [np.asarray(x) for x in xs]))
+    jlabels = _labels([p.name for p, _ in jax_side])
+    tlabels = _labels([n for n, _ in ref.records])
+    at = 0
+    for (plan, xs), jname in zip(jax_side, jlabels):
+        shapes = [x.shape for x in xs]
+        cands = [
+            i
+            for i in range(at, len(ref.records))
+            if [y.shape for y in ref.records[i][1][: len(xs)]] == shapes
+        ]
+        if not cands:
+            continue
+        axes = _axes(plan.ret, "return", xs)
+        for i in cands:
+            diffs = [
+                difference("output", x, y, ax, rtol, atol)
+                for x, y, ax in zip(xs, ref.records[i][1], axes)
+            ]
+            if all(d.ok for d in diffs):
+                report.agreed.append((jname, tlabels[i]))
+                at = i + 1
+                break
+        else:
+            i = cands[0]
+            diffs = [
+                difference(f"{jname} vs {tlabels[i]}", x, y, ax, rtol, atol)
+                for x, y, ax in zip(xs, ref.records[i][1], axes)
+            ]
+            worst = next(d for d in diffs if not d.ok)
+            report.first_divergence = Divergence(jname, tlabels[i], worst)
+            return
+    if not jax_side:
+        report.notes.append(
+            "no @sn.shaped sub-function ran inside the re-implementation, so no intermediate "
+            "values were compared; decorate its building blocks to see where a divergence starts"
+        )

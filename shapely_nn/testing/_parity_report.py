@@ -1,0 +1,190 @@
+"""The result of `sn.testing.parity`: how far each output (and gradient) of the
+re-implementation is from the reference's, where the worst element is in axis
+terms, and the first intermediate value that diverges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Difference", "Divergence", "ParityReport", "WeightSource", "difference", "tolerance"]
+
+# (rtol, atol) by dtype: an element agrees when
+# |impl - ref| <= atol * max(1, max |ref|) + rtol * |ref|
+# (atol grows with the array's magnitude: a sum of large terms that cancels to a
+# small element carries the rounding error of the large terms)
+_TOLERANCES = {
+    "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
+    "float32": (1e-5, 1e-6),
+    "float64": (1e-10, 1e-12),
+}
+
+
+def tolerance(dtype: Any, rtol: float | None, atol: float | None) -> tuple[float, float]:
+    """The tolerance for a dtype, where the caller gave none."""
+    r, a = _TOLERANCES.get(str(np.dtype(dtype)) if str(dtype) != "bfloat16" else "bfloat16", (0, 0))
+    return (r if rtol is None else rtol), (a if atol is None else atol)
+
+
+@dataclass
+class Difference:
+    """One array compared: the largest absolute and relative error, and the
+    element where the absolute error is largest."""
+
+    name: str  # `return`, `return[1]`, `d/d x`, `d/d gru.w_ir`
+    shape: tuple[int, ...]
+    axes: tuple[str, ...]  # an axis name per dimension ('' where none is known)
+    max_abs: float
+    max_rel: float
+    index: tuple[int, ...]
+    impl_value: float
+    ref_value: float
+    rtol: float
+    atol: float
+    ok: bool
+    problem: str = ""  # a shape or dtype mismatch: nothing elementwise to compare
+
+    def where(self) -> str:
+        """The worst element in axis terms: `batch=2, time=5, hidden=0`."""
+        return ", ".join(
+            f"{a or f'axis {i}'}={j}" for i, (a, j) in enumerate(zip(self.axes, self.index))
+        )
+
+    def describe(self) -> str:
+        if self.problem:
+            return f"{self.name}: {self.problem}"
+        verdict = "ok" if self.ok else "DIFFERS"
+        text = (
+            f"{self.name}: {verdict}, max abs error {self.max_abs:.3g}, max rel {self.max_rel:.3g}"
+        )
+        if not self.ok and self.index is not None:
+            at = self.where() or "the scalar"
+            text += f" at {at} (impl {self.impl_value:.6g}, reference {self.ref_value:.6g})"
+        return text
+
+
+def difference(
+    name: str,
+    impl: Any,
+    ref: Any,
+    axes: Sequence[str],
+    rtol: float | None,
+    atol: float | None,
+) -> Difference:
+    a, e = np.asarray(impl), np.asarray(ref)
+    r, t = tolerance(e.dtype if e.dtype.kind == "f" else a.dtype, rtol, atol)
+    axes = tuple(axes) if len(axes) == a.ndim else ("",) * a.ndim
+    if a.shape != e.shape:
+        problem = f"shape {a.shape} in the re-implementation, {e.shape} in the reference"
+        return Difference(
+            name, a.shape, axes, np.inf, np.inf, (), np.nan, np.nan, r, t, False, problem
+        )
+    if a.size == 0:
+        return Difference(name, a.shape, axes, 0.0, 0.0, (), 0.0, 0.0, r, t, True)
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    finite = np.abs(e64[np.isfinite(e64)])
+    scale = max(1.0, float(finite.max())) if finite.size else 1.0
+    with np.errstate(all="ignore"):
+        err = np.abs(a64 - e64)
+        err = np.where(np.isnan(a64) & np.isnan(e64), 0.0, np.nan_to_num(err, nan=np.inf))
+        rel = np.where(err == 0, 0.0, err / np.abs(e64))
+        bad = err > t * scale + r * np.abs(e64)
+    flat = int(np.argmax(np.where(bad, err, -1.0) if bad.any() else err))
+    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    return Difference(
+        name,
+        a.shape,
+        axes,
+        float(err.max()),
+        float(np.nanmax(rel)),
+        index,
+        float(a64.flat[flat]),
+        float(e64.flat[flat]),
+        r,
+        t,
+        not bool(bad.any()),
+    )
+
+
+@dataclass
+class WeightSource:
+    """Where a parameter field's value came from."""
+
+    field: str
+    source: str
+    layout: str
+
+    def describe(self) -> str:
+        return f"{self.field} <- {self.source} {self.layout}"
+
+
+@dataclass
+class Divergence:
+    """The first intermediate value that diverges: the `@sn.shaped` sub-function
+    of the re-implementation and the reference submodule it was paired with."""
+
+    impl: str  # `gru_cell (call 1)`
+    reference: str  # `gru`
+    difference: Difference
+
+
+@dataclass
+class ParityReport:
+    """`sn.testing.parity`'s verdict; `str(report)` is what `assert_parity` and
+    `shapely-nn parity` print."""
+
+    impl: str
+    reference: str
+    sizes: dict[str, int]
+    inputs: list[str]
+    outputs: list[Difference]
+    gradients: list[Difference] = field(default_factory=list)
+    weights: list[WeightSource] = field(default_factory=list)
+    unused_weights: list[str] = field(default_factory=list)
+    agreed: list[tuple[str, str]] = field(default_factory=list)
+    first_divergence: Divergence | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.outputs) and all(d.ok for d in self.gradients)
+
+    @property
+    def failed(self) -> list[Difference]:
+        return [d for d in self.outputs + self.gradients if not d.ok]
+
+    def __str__(self) -> str:
+        head = "agree" if self.ok else "DIFFER"
+        lines = [f"parity of {self.impl} with {self.reference}: {head}"]
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        lines.append(f"  sizes: {sizes or '(no named axes)'}")
+        lines += [f"  input {s}" for s in self.inputs]
+        if self.weights:
+            lines.append(f"  weights ({len(self.weights)} fields):")
+            lines += [f"    {w.describe()}" for w in self.weights]
+        if self.unused_weights:
+            lines.append(f"  reference weights no field takes: {', '.join(self.unused_weights)}")
+        if self.outputs:
+            o = self.outputs[0]
+            lines.append(f"  outputs (rtol {o.rtol:g}, atol {o.atol:g}):")
+            lines += [f"    {d.describe()}" for d in self.outputs]
+        if self.gradients:
+            lines.append("  gradients (of a fixed random projection of the outputs):")
+            lines += [f"    {d.describe()}" for d in self.gradients]
+        if self.agreed:
+            pairs = ", ".join(f"{a} = {b}" for a, b in self.agreed[:8])
+            more = f" and {len(self.agreed) - 8} more" if len(self.agreed) > 8 else ""
+            lines.append(f"  intermediates that agree: {pairs}{more}")
+        if self.first_divergence is not None:
+            d = self.first_divergence
+            lines.append(
+                f"  first intermediate that diverges: {d.impl} (re-implementation) vs "
+                f"{d.reference} (reference):"
+            )
+            lines.append(f"    {d.difference.describe()}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
