@@ -85,3 +85,14 @@ def test_every_export_is_in_the_api_reference():
     missing += [n for n in sn.testing.__all__ if f"shapely_nn.testing.{n}\n" not in page]
     assert "shapely_nn.KINDS\n" in page  # (py:data entries count too)
     assert not missing, f"add these to docs/api.md: {missing}"
+
+
+def test_importing_shapely_nn_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, shapely_nn, shapely_nn.testing, shapely_nn.examples.classifier; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -346,13 +346,18 @@ def _intermediates(
                 at = i + 1
                 break
         else:
-            i = cands[0]
-            diffs = [
-                difference(f"{jname} vs {tlabels[i]}", x, y, ax, rtol, atol)
-                for x, y, ax in zip(xs, ref.records[i][1], axes)
-            ]
-            worst = next(d for d in diffs if not d.ok)
-            report.first_divergence = Divergence(jname, tlabels[i], worst)
+            # paired with the closest of the same shapes (the reference's next
+            # module of that shape may be the one before the diverging step)
+            best = None
+            for i in cands:
+                diffs = [
+                    difference(f"{jname} vs {tlabels[i]}", x, y, ax, rtol, atol)
+                    for x, y, ax in zip(xs, ref.records[i][1], axes)
+                ]
+                worst = max((d for d in diffs if not d.ok), key=lambda d: d.max_abs)
+                if best is None or worst.max_abs < best.difference.max_abs:
+                    best = Divergence(jname, tlabels[i], worst)
+            report.first_divergence = best
             return
     if not jax_side:
         report.notes.append(

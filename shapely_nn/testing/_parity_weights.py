@@ -166,7 +166,7 @@ def _matrix(key: str, label: str, kind: str, shape: tuple[int, ...], rows: Any, 
 def _layouts(key: str, name: str, kind: str, sub: Any, arr: np.ndarray):
     shape = tuple(arr.shape)
     if kind in _LINEAR and name == "weight" and arr.ndim == 2:
-        yield from _matrix(key, key, kind, shape, None, set())
+        yield from _matrix(key, key, "Linear", shape, None, set())
     elif kind in _CONV and name == "weight":
         yield Piece(key, key, "as stored (out, in, *spatial)", "", _take(key), shape)
         perm = (*range(2, arr.ndim), 1, 0)

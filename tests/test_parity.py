@@ -1,0 +1,307 @@
+"""`sn.testing.parity`: a re-implementation against the PyTorch model it
+re-implements. Four kinds of module (an MLP, a convolution, a recurrent layer,
+attention) and the bundled GRU classifier: each agrees when right (outputs and
+gradients), and each seeded bug of the kind that type-checks and passes every
+property is caught, located in axis terms, and traced to the first intermediate
+that diverges."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jaxtyping import Array, Float
+
+import shapely_nn as sn
+
+torch = pytest.importorskip("torch")
+
+from shapely_nn._cli import main  # noqa: E402
+from shapely_nn.examples import classifier as C  # noqa: E402
+from tests.fixtures import parity_models as M  # noqa: E402
+
+CASES = {
+    "mlp": (M.mlp_reference, M.mlp, M.mlp_tanh_gelu, "mlp_hidden_tanh_gelu", "1"),
+    "conv": (M.conv_reference, M.conv, M.conv_flipped, "conv1d_flipped", "conv"),
+    "lstm": (M.lstm_reference, M.lstm, M.lstm_swapped, "lstm_layer_swapped", "lstm"),
+    "attention": (
+        M.attention_reference,
+        M.block,
+        M.block_wo_transposed,
+        "attend_wo_transposed",
+        "attn",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_a_faithful_re_implementation_agrees_in_outputs_and_gradients(kind):
+    make, good, _, _, _ = CASES[kind]
+    report = sn.testing.parity(make(), good, grads=True)
+    assert report.ok, report
+    assert report.outputs and all(d.ok for d in report.outputs)
+    # one gradient per float input and one per weight field
+    assert len(report.gradients) == 1 + len(report.weights)
+    assert report.agreed, report  # the sub-function matched its submodule
+    assert report.first_divergence is None
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_a_seeded_bug_is_caught_and_traced_to_the_first_diverging_intermediate(kind):
+    make, _, bad, sub_function, submodule = CASES[kind]
+    report = sn.testing.parity(make(), bad)
+    assert not report.ok
+    out = report.outputs[0]
+    assert not out.ok and out.max_abs > out.atol
+    d = report.first_divergence
+    assert d is not None, report
+    assert (d.impl, d.reference) == (sub_function, submodule)
+    text = str(report)
+    assert "DIFFER" in text and f"first intermediate that diverges: {sub_function}" in text
+    # the worst element is named by its axes
+    assert "batch=" in out.where()
+
+
+def test_the_weights_are_mapped_by_pytorch_conventions():
+    report = sn.testing.parity(M.attention_reference(), M.block)
+    got = {w.field: (w.source, w.layout) for w in report.weights}
+    assert got["wq"][0] == "attn.in_proj_weight[query]"
+    assert got["wv"][0] == "attn.in_proj_weight[value]"
+    assert got["bk"][0] == "attn.in_proj_bias[key]"
+    # a square Linear weight: transposed by the layer's convention, not by its shape
+    assert got["wo"] == ("attn.out_proj.weight", "transposed (Linear: x @ W.T)")
+    assert got["norm_gain"][0] == "norm.weight" and got["norm_shift"][0] == "norm.bias"
+    lstm = {w.field: w.source for w in sn.testing.parity(M.lstm_reference(), M.lstm).weights}
+    assert lstm["lstm.w_hg"] == "lstm.weight_hh_l0[cell]"
+    assert lstm["lstm.b_if"] == "lstm.bias_ih_l0[forget]"
+    conv = {w.field: w.layout for w in sn.testing.parity(M.conv_reference(), M.conv).weights}
+    assert conv["w"] == "as stored (out, in, *spatial)"
+
+
+# ------------------------------------------------------------ the bundled example
+
+
+def test_the_bundled_classifier_agrees_with_its_pytorch_model():
+    report = sn.testing.assert_parity(C.reference(), C.classify, grads=True)
+    assert ("encode", "gru") in report.agreed
+    assert report.sizes["feature"] == 3 and report.sizes["hidden"] == 5  # read from the weights
+    assert len({report.sizes[a] for a in ("batch", "time", "feature", "hidden")}) == 4
+
+
+def _with_cell(monkeypatch, cell):
+    monkeypatch.setattr(C, "gru_cell", cell)
+
+
+@sn.shaped
+def _cell_w_hr_transposed(
+    p: C.GRUParams, h: Float[Array, "batch hidden"], x: Float[Array, "batch feature"]
+) -> Float[Array, "batch hidden"]:
+    r = jax.nn.sigmoid(x @ p.w_ir + p.b_ir + h @ p.w_hr.T + p.b_hr)  # the seeded bug
+    z = jax.nn.sigmoid(x @ p.w_iz + p.b_iz + h @ p.w_hz + p.b_hz)
+    n = jnp.tanh(x @ p.w_in + p.b_in + r * (h @ p.w_hn + p.b_hn))
+    return (1 - z) * n + z * h
+
+
+@sn.shaped
+def _cell_gates_swapped(
+    p: C.GRUParams, h: Float[Array, "batch hidden"], x: Float[Array, "batch feature"]
+) -> Float[Array, "batch hidden"]:
+    z = jax.nn.sigmoid(x @ p.w_ir + p.b_ir + h @ p.w_hr + p.b_hr)  # the seeded bug: r and z
+    r = jax.nn.sigmoid(x @ p.w_iz + p.b_iz + h @ p.w_hz + p.b_hz)
+    n = jnp.tanh(x @ p.w_in + p.b_in + r * (h @ p.w_hn + p.b_hn))
+    return (1 - z) * n + z * h
+
+
+@pytest.mark.parametrize("cell", [_cell_w_hr_transposed, _cell_gates_swapped])
+def test_the_bundled_classifier_catches_a_transposed_square_weight_and_swapped_gates(
+    monkeypatch, cell
+):
+    # both pass sn.testing.check: the shapes are right, only the numbers are not
+    monkeypatch.setattr(C, "gru_cell", cell)
+    report = sn.testing.parity(C.reference(), C.classify)
+    assert not report.ok
+    assert report.first_divergence is not None
+    assert (report.first_divergence.impl, report.first_divergence.reference) == ("encode", "gru")
+    with pytest.raises(AssertionError, match="first intermediate that diverges: encode"):
+        sn.testing.assert_parity(C.reference(), C.classify)
+
+
+def test_a_jitted_re_implementation_is_compared_too():
+    report = sn.testing.parity(C.reference(), jax.jit(C.classify))
+    assert report.ok, report
+    assert ("encode", "gru") in report.agreed  # jit is off while parity runs it
+
+
+def test_the_users_module_is_left_as_it_was():
+    model = C.reference()
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    sn.testing.parity(model, C.classify, grads=True)
+    assert model.training and all(m.training for m in model.modules())
+    assert all(p.grad is None for p in model.parameters())
+    assert not model.gru._forward_hooks and not model.head._forward_hooks
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+# ------------------------------------------------------------ weight_map and its errors
+
+
+class _Pair(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.first = torch.nn.Linear(4, 4)
+        self.second = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.second(torch.tanh(self.first(x)))
+
+
+class PairParams(NamedTuple):
+    a: Float[Array, "feature feature"]
+    c: Float[Array, "feature feature"]
+    a_bias: Float[Array, " feature"]
+    c_bias: Float[Array, " feature"]
+
+
+@sn.shaped
+def pair(p: PairParams, x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    return jnp.tanh(x @ p.a + p.a_bias) @ p.c + p.c_bias
+
+
+def test_fields_the_names_cannot_place_are_an_error_listing_the_candidates():
+    with pytest.raises(sn.testing.ParityError) as e:
+        sn.testing.parity(_Pair(), pair)
+    text = str(e.value)
+    assert "cannot tell which reference weight" in text
+    assert "first.weight" in text and "second.weight" in text
+    assert "weight_map=" in text
+
+
+def test_weight_map_places_them_by_key_or_by_function():
+    ok = sn.testing.parity(
+        _Pair(),
+        pair,
+        weight_map={
+            "a": "first.weight",  # a key is taken as stored: (out, in)
+            "c": lambda sd: sd["second.weight"].T,
+            "a_bias": "first.bias",
+            "c_bias": "second.bias",
+        },
+    )
+    # "a" taken as stored is the transpose of what x @ a needs: parity says so
+    assert not ok.ok
+    right = sn.testing.parity(
+        _Pair(),
+        pair,
+        weight_map={
+            "a": lambda sd: sd["first.weight"].T,
+            "c": lambda sd: sd["second.weight"].T,
+            "a_bias": "first.bias",
+            "c_bias": "second.bias",
+        },
+        grads=True,
+    )
+    assert right.ok, right
+
+
+@pytest.mark.parametrize(
+    ("weight_map", "message"),
+    [
+        ({"nope": "first.weight"}, "'nope', which is not an array field"),
+        ({"a": "first.wieght"}, "did you mean 'first.weight'"),
+        ({"a": "first.bias"}, "gives shape (4,), but the field is annotated"),
+        ({"a": 3}, "must be a state-dict key or a function"),
+    ],
+)
+def test_a_bad_weight_map_says_what_is_wrong(weight_map, message):
+    with pytest.raises(
+        sn.testing.ParityError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
+        sn.testing.parity(_Pair(), pair, weight_map=weight_map)
+
+
+class WideParams(NamedTuple):
+    w: Float[Array, "feature units"]
+    wide: Float[Array, "units units units"]
+
+
+@sn.shaped
+def wide(p: WideParams, x: Float[Array, "batch feature"]) -> Float[Array, "batch units"]:
+    return x @ p.w
+
+
+def test_a_field_no_weight_fits_is_an_error():
+    model = torch.nn.Linear(3, 5)
+    with pytest.raises(sn.testing.ParityError, match="no reference weight fits the field 'wide'"):
+        sn.testing.parity(model, wide)
+
+
+# ------------------------------------------------------------ other references, bad input
+
+
+@sn.shaped
+def softmax_rows(x: Float[Array, "batch klass"]) -> Float[Array, "batch klass"]:
+    return jax.nn.softmax(x, axis=-1)
+
+
+@sn.shaped
+def softmax_columns(x: Float[Array, "batch klass"]) -> Float[Array, "batch klass"]:
+    return jax.nn.softmax(x, axis=0)  # the wrong axis: same shape
+
+
+def _numpy_softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_a_numpy_function_is_a_reference_too():
+    assert sn.testing.parity(_numpy_softmax, softmax_rows).ok
+    report = sn.testing.parity(_numpy_softmax, softmax_columns)
+    assert not report.ok and report.outputs[0].axes == ("batch", "klass")
+
+
+def test_params_can_be_given():
+    model = C.reference()
+    built = sn.testing.parity(model, C.classify)
+    params = sn.testing.init(C.ClassifierParams, {"feature": 3, "hidden": 5, "klass": 2}, 0)
+    report = sn.testing.parity(model, C.classify, params=params)
+    assert not report.ok  # other weights than the model's
+    assert built.ok
+
+
+def test_bad_input_gets_a_clear_error():
+    with pytest.raises(sn.testing.ParityError, match=r"reference must be a torch\.nn\.Module"):
+        sn.testing.parity(42, C.classify)
+    with pytest.raises(sn.testing.ParityError, match=r"needs a torch\.nn\.Module reference"):
+        sn.testing.parity(_numpy_softmax, softmax_rows, grads=True)
+
+    def unannotated(x):
+        return x
+
+    with pytest.raises(sn.testing.ParityError, match="no jaxtyping array annotations"):
+        sn.testing.parity(_numpy_softmax, unannotated)
+    with pytest.raises(sn.testing.ParityError, match="pass params="):
+        sn.testing.parity(_numpy_softmax, C.classify)
+    with pytest.raises(sn.testing.ParityError, match="params= and weight_map= are for"):
+        sn.testing.parity(_numpy_softmax, softmax_rows, weight_map={"a": "b"})
+    with pytest.raises(sn.testing.ParityError, match="returns 1 array"):
+        sn.testing.parity(lambda x: (x, x), softmax_rows)
+
+
+# ------------------------------------------------------------ the command line
+
+
+def test_the_command_line_prints_the_report_and_exits_1_on_divergence(capsys):
+    ref = "shapely_nn.examples.classifier:reference"
+    assert main(["parity", ref, "shapely_nn.examples.classifier:classify"]) == 0
+    assert "parity of classify with GRUClassifier (torch): agree" in capsys.readouterr().out
+    bad = "tests.fixtures.parity_models"
+    assert main(["parity", f"{bad}:mlp_reference", f"{bad}:mlp_tanh_gelu"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFER" in out and "first intermediate that diverges: mlp_hidden_tanh_gelu" in out
+    assert main(["parity", ref, "shapely_nn.examples.classifier:nothing"]) == 2
+    assert "cannot import" in capsys.readouterr().err
