@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     target_help = "a module or package name (mypkg.model) or a path to a .py file"
 
     add_check_parser(sub, target_help, _positive)
+    from ._cli_annotate import add_annotate_parser
+
+    add_annotate_parser(sub, target_help)
 
     p = sub.add_parser("axes", help="list the axes TARGET declares and uses")
     p.add_argument("target", metavar="TARGET", help=target_help)
