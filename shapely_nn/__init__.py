@@ -5,6 +5,8 @@ Declare what each axis means, annotate with plain jaxtyping types, and let
 """
 
 from .__about__ import __version__ as __version__
+from ._annotate import Recording as Recording
+from ._annotate import record as record
 from ._axes import KINDS as KINDS
 from ._axes import Axis as Axis
 from ._axes import AxisRegistry as AxisRegistry
@@ -48,6 +50,7 @@ __all__ = [
     "NonNegative",
     "Positive",
     "Probability",
+    "Recording",
     "ShapeError",
     "ShapelyError",
     "Simplex",
@@ -60,6 +63,7 @@ __all__ = [
     "get_check_traced",
     "get_mode",
     "mode",
+    "record",
     "set_check_traced",
     "set_mode",
     "shaped",

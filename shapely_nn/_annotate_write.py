@@ -297,4 +297,27 @@ def _add_imports(tree: Any, needed: set[str], numpy: bool) -> Any:
         AddImportsVisitor.add_needed_import(context, "jaxtyping", name)
     if "numpy" in needed and numpy:
         AddImportsVisitor.add_needed_import(context, "numpy", asname="np")
-    return AddImportsVisitor(context).transform_module(tree)
+    tree = AddImportsVisitor(context).transform_module(tree)
+    return tree.visit(_sort_jaxtyping_import())
+
+
+@functools.lru_cache(maxsize=None)
+def _sort_jaxtyping_import() -> Any:
+    """The names of `from jaxtyping import ...` in order (as isort has them)."""
+    cst = _cst()
+
+    class Sort(cst.CSTTransformer):
+        def leave_ImportFrom(self, original: Any, updated: Any) -> Any:
+            module = getattr(updated.module, "value", None)
+            if module != "jaxtyping" or isinstance(updated.names, cst.ImportStar):
+                return updated
+            names = list(updated.names)
+            order = sorted(names, key=lambda a: a.evaluated_name)
+            if [a.evaluated_name for a in order] == [a.evaluated_name for a in names]:
+                return updated
+            commas = [a.comma for a in names]
+            return updated.with_changes(
+                names=[a.with_changes(comma=c) for a, c in zip(order, commas)]
+            )
+
+    return Sort()

@@ -230,6 +230,7 @@ def gather(
                 if m.group(1):
                     ev.slot_dims((key, (m.group(1),)), _split(m.group(2)), DOCSTRING)
     _int_params(ev)
+    _same_sizes(ev)
     for b in model.blocks:
         for name, spec in declared.items():
             if spec.get("size") is not None and b.fixed == spec["size"]:
@@ -298,6 +299,23 @@ def _int_params(ev: _Evidence) -> None:
             ev.add(block.members[0], name, INT_PARAM)
         elif min(block.values) >= 2:
             ev.add(block.members[0], name, INT_PARAM // 4)
+
+
+def _same_sizes(ev: _Evidence) -> None:
+    """Names shared between axes of one file that took exactly the same sizes
+    in the run (at least two): an array made under `jax.jit` and passed on is a
+    new object, so no data-flow link says they are one axis; the sizes do."""
+    groups: dict[tuple[str, frozenset[Any]], list[int]] = defaultdict(list)
+    for b in ev.model.blocks:
+        if len(b.values) > 1 and all(isinstance(v, int) for v in b.values):
+            groups[(b.members[0][0].split("::")[0], frozenset(b.values))].append(b.id)
+    direct = {b: dict(c) for b, c in ev.cands.items()}
+    for ids in groups.values():
+        for b in ids:
+            for other in ids:
+                for name, score in direct.get(other, {}).items() if other != b else ():
+                    old = ev.cands[b].get(name, 0)
+                    ev.cands[b][name] = max(old, score // 2)
 
 
 def assign(model: _infer.Model, ev: _Evidence) -> None:
