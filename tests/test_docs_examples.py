@@ -18,8 +18,17 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 TEXT = re.compile(r"```python\n((?:(?!```).)*?)```\n\nprints\n\n```text\n(.*?)```", re.S)
 
 
+def _needs(text: str) -> None:
+    """A page that starts `<!-- needs: torch -->` runs where torch is installed."""
+    first = text.split("\n", 1)[0]
+    if first.startswith("<!-- needs:"):
+        for name in first.removeprefix("<!-- needs:").removesuffix("-->").split(","):
+            pytest.importorskip(name.strip())
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_examples_run(page, isolated_axes):
+    _needs(page.read_text())
     blocks = BLOCK.findall(page.read_text())
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for block in blocks:
@@ -30,6 +39,7 @@ def test_page_examples_run(page, isolated_axes):
 def test_printed_output_matches_the_page(page, isolated_axes):
     """A block followed by 'prints' must print exactly what the page shows."""
     text = page.read_text()
+    _needs(text)
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     shown = dict(TEXT.findall(text))
     assert all(block in BLOCK.findall(text) for block in shown)

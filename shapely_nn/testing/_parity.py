@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._decorator import observe_outputs
+from .._match import is_tracer
 from .._signature import Plan
 from .._spec import ArraySpec, StructSpec
 from ._arguments import Builder
@@ -320,7 +321,7 @@ def _intermediates(
     jax_side: list[tuple[Plan, list[np.ndarray]]] = []
     for plan, out in records:
         xs = jax.tree_util.tree_leaves(out)
-        if plan is top or not xs or any(isinstance(x, jax.core.Tracer) for x in xs):
+        if plan is top or not xs or any(is_tracer(x) for x in xs):
             continue
         jax_side.append((plan, [np.asarray(x) for x in xs]))
     jlabels = _labels([p.name for p, _ in jax_side])
@@ -351,7 +352,7 @@ def _intermediates(
             best = None
             for i in cands:
                 diffs = [
-                    difference(f"{jname} vs {tlabels[i]}", x, y, ax, rtol, atol)
+                    difference("output", x, y, ax, rtol, atol)
                     for x, y, ax in zip(xs, ref.records[i][1], axes)
                 ]
                 worst = max((d for d in diffs if not d.ok), key=lambda d: d.max_abs)
