@@ -116,33 +116,38 @@ def _run(
             f"parity: {subject.name} has no array annotations to draw inputs from; annotate "
             "its arguments with jaxtyping types (Float[Array, 'batch feature'])"
         )
-    takes_params = isinstance(specs[0].spec, StructSpec)
+    # the parameters: given (any pytree, an equinox layer too), or built from a
+    # module's weights into the structure annotated on the first argument
+    takes_params = isinstance(specs[0].spec, StructSpec) or params is not None
     bound = {k: int(v) for k, v in (sizes or {}).items()}
     state = state_numpy(reference) if module else None
     weights: list[WeightSource] = []
     assigned: dict[str, Assigned] = {}
-    if takes_params:
-        sspec = specs[0].spec
-        assert isinstance(sspec, StructSpec)
-        if params is not None:
+    sspec = specs[0].spec
+    if params is not None:
+        if weight_map is not None:
+            raise ParityError("parity: pass params= or weight_map=, not both")
+        if isinstance(sspec, StructSpec):
             _bind_params(sspec, params, bound)
-        elif state is not None:
-            fields = [(p.removeprefix(_ROOT + "."), s) for p, s in sspec.array_leaves(_ROOT)]
-            assigned = assign(fields, pieces(reference, state), weight_map, state, bound)
-            params = _build(sspec.cls, assigned, state, bound, seed)
-            weights = [WeightSource(a.path, a.label, a.layout) for a in assigned.values()]
-        else:
+    elif takes_params:
+        assert isinstance(sspec, StructSpec)
+        if state is None:
             raise ParityError(
                 f"parity: {subject.name} takes parameters ({sspec.cls.__qualname__}) and the "
                 "reference is not a torch.nn.Module to take them from: pass params="
             )
-    elif params is not None or weight_map is not None:
+        fields = [(p.removeprefix(_ROOT + "."), s) for p, s in sspec.array_leaves(_ROOT)]
+        assigned = assign(fields, pieces(reference, state), weight_map, state, bound)
+        params = _build(sspec.cls, assigned, state, bound, seed)
+        weights = [WeightSource(a.path, a.label, a.layout) for a in assigned.values()]
+    elif weight_map is not None:
         raise ParityError(
-            f"parity: params= and weight_map= are for an impl whose first argument is a "
-            f"parameter structure; {subject.name}'s is {specs[0].name!r}"
+            f"parity: weight_map= is for an impl whose first argument is a parameter "
+            f"structure; {subject.name}'s is {specs[0].name!r}"
         )
     try:
-        args, kwargs, drawn = draw_arguments(subject, bound, seed, None)
+        given = {specs[0].name: params} if takes_params else None
+        args, kwargs, drawn = draw_arguments(subject, bound, seed, given)
     except Skip as e:
         raise ParityError(f"parity: cannot draw inputs for {subject.name}: {e}") from None
     args = (params, *args[1:]) if takes_params else args

@@ -26,6 +26,10 @@ def _axes(spec: ArraySpec | None) -> tuple[str, ...]:
     return tuple(d.name if d.code == NAMED and d.name else "" for d in (*spec.prefix, *spec.suffix))
 
 
+def _inexact(x: Any) -> bool:
+    return hasattr(x, "dtype") and np.dtype(x.dtype).kind in "fc"
+
+
 def _field(tree: Any, path: str) -> Any:
     for part in path.split("."):
         tree = getattr(tree, part)
@@ -55,19 +59,32 @@ def compare_gradients(
     floats = [i for i, x in enumerate(inputs) if np.asarray(x).dtype.kind == "f"]
     params = [p for p in plan.all_params if not p.is_self]
 
-    def projected(p: Any, *fs: Any) -> Any:
+    # the weights' float leaves are differentiated (an equinox layer also holds
+    # flags and static values); the rest of the structure rides along
+    p_leaves, treedef = jax.tree_util.tree_flatten(args[0] if takes_params else None)
+    p_float = [i for i, x in enumerate(p_leaves) if _inexact(x)]
+
+    def projected(pf: list[Any], *fs: Any) -> Any:
+        pl = list(p_leaves)
+        for i, v in zip(p_float, pf):
+            pl[i] = v
         xs = list(inputs)
         for i, f in zip(floats, fs):
             xs[i] = f
-        out = jax.tree_util.tree_leaves(fn(*(((p,) if takes_params else ()) + tuple(xs)), **kwargs))
+        lead_args = (jax.tree_util.tree_unflatten(treedef, pl),) if takes_params else ()
+        out = jax.tree_util.tree_leaves(fn(*lead_args, *xs, **kwargs))
         return sum(jnp.sum(o * c) for o, c in zip(out, cotangents))
 
-    argnums = tuple(range(0 if takes_params else 1, 1 + len(floats)))
-    got = jax.grad(projected, argnums=argnums)(
-        args[0] if takes_params else None, *[inputs[i] for i in floats]
+    argnums = tuple(range(1 + len(floats)))
+    got = list(
+        jax.grad(projected, argnums=argnums)(
+            [p_leaves[i] for i in p_float], *[inputs[i] for i in floats]
+        )
     )
-    got = list(got)
-    weight_grads = got.pop(0) if takes_params else None
+    pl = list(p_leaves)
+    for i, g in zip(p_float, got.pop(0)):
+        pl[i] = g
+    weight_grads = jax.tree_util.tree_unflatten(treedef, pl) if takes_params else None
     diffs: list[Difference] = []
     notes: list[str] = []
     for k, i in enumerate(floats):
