@@ -117,9 +117,14 @@ class Recording:
         edit = edit or self.edit(overwrite=overwrite)
         lines = [_count(edit.annotated)]
         if edit.kept:
+            kept: dict[str, list[str]] = {}
+            for entry in edit.kept:
+                fn, _, arg = entry.rstrip(")").partition("(")
+                kept.setdefault(fn, []).append(arg)
             lines.append(
-                f"kept {len(edit.kept)} existing shape annotation{'s' if len(edit.kept) != 1 else ''} "
-                "(--overwrite / overwrite=True replaces them): " + ", ".join(edit.kept)
+                f"kept the existing shape annotations (overwrite to replace them) of {len(kept)} "
+                f"function{'s' if len(kept) != 1 else ''}: "
+                + ", ".join(f"{fn} ({', '.join(args)})" for fn, args in kept.items())
             )
         if edit.not_called:
             lines.append(
@@ -177,17 +182,17 @@ def record_command(
     os.close(fd)
     os.unlink(out)
     try:
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             [sys.executable, "-m", "shapely_nn._record_main", target, out, *command],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            echo(line)
-        status = proc.wait()
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                echo(line)
+            status = proc.wait()
         if not os.path.exists(out):
             return None, status
         return Recording.load(target, out), status

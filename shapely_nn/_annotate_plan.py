@@ -7,6 +7,7 @@ and `_infer_names.py` (their names)."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +80,20 @@ def make_plan(recording: dict[str, Any]) -> Plan:
         plan.functions.setdefault(path, {})[qual] = fp
         if key in model.cannot_tell:
             plan.cannot_tell.append(f"{files.get(path, path)}.{qual}")
-    for (owner, fpath), info in model.slots.items():
+    for owner, fpath in model.slots:
         if "::" not in owner or len(fpath) != 1 or owner in recording["functions"]:
             continue
         cpath, cqual = owner.split("::", 1)
         text = render.slot((owner, fpath), cpath, None, [])
         if text is not None:
             plan.classes.setdefault(cpath, {}).setdefault(cqual, {})[fpath[0]] = text
+    texts = " ".join(
+        [t for fns in plan.functions.values() for fp in fns.values() for t in fp.params.values()]
+        + [fp.returns or "" for fns in plan.functions.values() for fp in fns.values()]
+        + [t for cls in plan.classes.values() for fields in cls.values() for t in fields.values()]
+    )
+    words = set(re.findall(r"\w+", texts))
+    plan.fallback_names = [n for n in plan.fallback_names if n in words]
     return plan
 
 

@@ -72,7 +72,7 @@ def unified_diff(edit: Edit, root: str | None = None) -> str:
     for path in sorted(edit.new):
         rel = os.path.relpath(path, root or os.getcwd())
         if rel.startswith(".."):
-            rel = path
+            rel = path.lstrip("/")
         out += difflib.unified_diff(
             edit.old[path].splitlines(keepends=True),
             edit.new[path].splitlines(keepends=True),
@@ -301,7 +301,7 @@ def _add_imports(tree: Any, needed: set[str], numpy: bool) -> Any:
     return tree.visit(_sort_jaxtyping_import())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sort_jaxtyping_import() -> Any:
     """The names of `from jaxtyping import ...` in order (as isort has them)."""
     cst = _cst()

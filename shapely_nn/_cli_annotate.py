@@ -47,25 +47,35 @@ def add_annotate_parser(sub: Any, target_help: str) -> None:
     p.add_argument("target", metavar="TARGET", help=target_help)
     _options(p)
     p.add_argument("rest", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+    p.__class__ = _Parser
     p.set_defaults(func=cmd_annotate)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Notes whether '--' was given: argparse drops it when it comes right
+    after TARGET, and without it a command's own options would be ours."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        ns, extra = super().parse_known_args(args, namespace)
+        ns.dashdash = "--" in args
+        return ns, extra
 
 
 def cmd_annotate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rest = list(args.rest)
-    if "--" not in rest:
+    if not getattr(args, "dashdash", False):
         raise _discovery.TargetError(
             "put '--' between TARGET and the command to run, as in "
             f"`shapely-nn annotate {args.target} -- python run_model.py`"
         )
-    cut = rest.index("--")
-    more, command = rest[:cut], rest[cut + 1 :]
-    if more:
+    command = rest
+    if rest and rest[0] in ("--", "--write", "--overwrite", "--no-check") and "--" in rest:
+        cut = rest.index("--")  # options after TARGET, then '--'
+        more, command = rest[:cut], rest[cut + 1 :]
         extra = argparse.ArgumentParser(prog="shapely-nn annotate", usage=USAGE, add_help=False)
         _options(extra)
-        try:
-            late, unknown = extra.parse_known_args(more)
-        except SystemExit:  # pragma: no cover - argparse already said why
-            return 2
+        late, unknown = extra.parse_known_args(more)
         if unknown:
             raise _discovery.TargetError(f"unexpected arguments before '--': {' '.join(unknown)}")
         for name in ("write", "overwrite", "no_check"):
