@@ -177,7 +177,7 @@ def record_command(
     recording (None when the child could not start it: a bad target or command,
     already reported on its output) and the command's exit status. The child's
     output goes to `echo`, line by line (default: this process's stderr)."""
-    echo = echo or sys.stderr.write
+    write: Callable[[str], Any] = echo if echo is not None else sys.stderr.write
     fd, out = tempfile.mkstemp(prefix="shapely-nn-record-", suffix=".json")
     os.close(fd)
     os.unlink(out)
@@ -191,7 +191,7 @@ def record_command(
         ) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
-                echo(line)
+                write(line)
             status = proc.wait()
         if not os.path.exists(out):
             return None, status

@@ -23,6 +23,7 @@ Slot = tuple[str, tuple[str, ...]]
 CONFLICT = object()
 OFFSETS = (1, -1)
 FACTORS = (2,)
+MIN_SIZES = 3  # different sizes a relation must hold for (two often agree by chance)
 
 
 @dataclass
@@ -301,7 +302,7 @@ def _fixed_and_related(model: Model) -> None:
             if a.id == b.id or a.relation or not a.varied or a.fixed is not None:
                 continue
             both = [o for o in seen if a.id in o]
-            if len(both) < len(seen) or len({o[a.id] for o in both}) < 2:
+            if len(both) < len(seen) or len({o[a.id] for o in both}) < MIN_SIZES:
                 continue
             rel = _relation([(o[a.id], o[b.id]) for o in both])
             if rel is not None:

@@ -291,6 +291,17 @@ def _int_params(ev: _Evidence) -> None:
                 c = count[(key, name, b)]
                 c[0] += 1
                 c[1] += bv == v
+    by_values: dict[tuple[str, frozenset[Any]], list[int]] = defaultdict(list)
+    for b in model.blocks:
+        if len(b.values) > 1:
+            by_values[(b.members[0][0].split("::")[0], frozenset(b.values))].append(b.id)
+    for (key, name), values in varied.items():
+        # an integer parameter that took the same sizes as an axis seen elsewhere
+        for b in (
+            by_values.get((key.split("::")[0], frozenset(values)), ()) if len(values) > 1 else ()
+        ):
+            if name not in _NOT_AXES:
+                ev.add(model.blocks[b].members[0], name, INT_PARAM // 2)
     for (key, name, b), (n, eq) in count.items():
         block = model.blocks[b]
         if n != eq or name in _NOT_AXES or not isinstance(next(iter(block.values)), int):

@@ -103,8 +103,9 @@ class Recorder:
     def _hook(self, frame: Any, event: str, arg: Any) -> None:
         if event == "call":
             code = frame.f_code
-            key = self._keys.get(code, False)
-            if key is False:
+            if code in self._keys:
+                key = self._keys[code]
+            else:
                 key = self._keys[code] = self._key_of(code)
             if key is not None:
                 try:
