@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -390,3 +391,48 @@ def test_equinox_layers_agree_with_pytorch_no_false_alarm(make):
     report = sn.testing.parity(ref, fn, params=params, sizes=sizes, grads=True)
     assert report.ok, report
     assert report.gradients and all(d.ok for d in report.gradients)
+
+
+# ------------------------------------------------------------ layouts and structures
+
+
+class TorchLayoutParams(NamedTuple):
+    w1: Float[Array, "units feature"]  # PyTorch's own (out, in) layout
+    b1: Float[Array, " units"]
+    w2: Float[Array, "klass units"]
+    b2: Float[Array, " klass"]
+
+
+def torch_layout_mlp(
+    p: TorchLayoutParams, x: Float[Array, "batch feature"]
+) -> Float[Array, "batch klass"]:
+    return jnp.tanh(x @ p.w1.T + p.b1) @ p.w2.T + p.b2
+
+
+def test_weights_kept_in_pytorchs_layout_are_taken_as_stored():
+    torch.manual_seed(8)
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3))
+    report = sn.testing.parity(ref, torch_layout_mlp)
+    assert report.ok, report
+    layouts = {w.field: w.layout for w in report.weights}
+    assert layouts["w1"] == layouts["w2"] == "as stored (out, in)"
+
+
+class ConvHWIO(eqx.Module):
+    kernel: Float[Array, "kh kw channel_in channel_out"]  # spatial first, as in flax
+    bias: Float[Array, " channel_out"]
+
+
+def conv2d_hwio(
+    p: ConvHWIO, x: Float[Array, "batch channel_in height width"]
+) -> Float[Array, "batch channel_out height width"]:
+    dn = ("NCHW", "HWIO", "NCHW")
+    y = jax.lax.conv_general_dilated(x, p.kernel, (1, 1), "SAME", dimension_numbers=dn)
+    return y + p.bias[:, None, None]
+
+
+def test_an_equinox_parameter_module_with_a_spatial_first_kernel():
+    torch.manual_seed(9)
+    report = sn.testing.parity(torch.nn.Conv2d(2, 4, 3, padding=1), conv2d_hwio, grads=True)
+    assert report.ok, report
+    assert {w.field: w.layout for w in report.weights}["kernel"] == "(*spatial, in, out)"

@@ -103,16 +103,17 @@ class _Taken:
 def _user(
     path: str, spec: ArraySpec, how: Any, state: Mapping[str, np.ndarray], sizes: dict[str, int]
 ) -> Assigned:
+    get: Callable[..., Any]
     if isinstance(how, str):
         if how not in state:
             close = difflib.get_close_matches(how, list(state), n=3)
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             raise ParityError(f"weight_map[{path!r}]: the state dict has no {how!r}{hint}")
 
-        def get(sd: Mapping[str, np.ndarray], key: str = how) -> np.ndarray:
+        def by_key(sd: Mapping[str, np.ndarray], key: str = how) -> Any:
             return np.asarray(sd[key])
 
-        label, layout = how, "as stored (from weight_map)"
+        get, label, layout = by_key, how, "as stored (from weight_map)"
     elif callable(how):
         get, label, layout = how, f"weight_map[{path!r}]", "computed by weight_map"
     else:
@@ -182,24 +183,29 @@ def _best(cands: list[Piece]) -> Piece:
 
 def _pick(options: dict[str, list[Piece]], ordinal: dict[str, str]) -> tuple[str, Piece] | None:
     """The surest next choice: a field only one source fits, else the field
-    whose best-named source beats every other by the widest margin."""
+    whose best-named source beats every other by the widest margin. Choices
+    whose source fits in one layout only come first: they bind sizes (a bias
+    binds its layer's output size) that then decide the layout of the others."""
+    ranked: list[tuple[bool, int, int, str, Piece]] = []
     for path, cands in options.items():
-        if len({c.source for c in cands}) == 1:
-            return path, _best(cands)
-    best: tuple[int, int, str, Piece] | None = None
-    for path, cands in options.items():
+        sources = {c.source for c in cands}
+        if len(sources) == 1:
+            ranked.append((len(cands) == 1, 1 << 20, 0, path, _best(cands)))
+            continue
         scored = sorted(((_score(path, c, ordinal), c) for c in cands), key=lambda t: -t[0])
-        top = scored[0][0]
+        top, lead = scored[0][0], scored[0][1].source
         if top == 0:
             continue
-        rivals = [s for s, c in scored if c.source != scored[0][1].source]
+        rivals = [s for s, c in scored if c.source != lead]
         margin = top - (rivals[0] if rivals else 0)
         if margin <= 0:
             continue
-        winner = _best([c for s, c in scored if c.source == scored[0][1].source])
-        if best is None or (margin, top) > (best[0], best[1]):
-            best = (margin, top, path, winner)
-    return None if best is None else (best[2], best[3])
+        layouts = [c for _, c in scored if c.source == lead]
+        ranked.append((len(layouts) == 1, margin, top, path, _best(layouts)))
+    if not ranked:
+        return None
+    best = max(ranked, key=lambda r: r[:3])
+    return best[3], best[4]
 
 
 def _no_fit(
