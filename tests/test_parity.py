@@ -436,3 +436,23 @@ def test_an_equinox_parameter_module_with_a_spatial_first_kernel():
     report = sn.testing.parity(torch.nn.Conv2d(2, 4, 3, padding=1), conv2d_hwio, grads=True)
     assert report.ok, report
     assert {w.field: w.layout for w in report.weights}["kernel"] == "(*spatial, in, out)"
+
+
+class NoOutputBias(NamedTuple):
+    w1: Float[Array, "feature units"]
+    b1: Float[Array, " units"]
+    w2: Float[Array, "units klass"]
+
+
+def mlp_without_output_bias(
+    p: NoOutputBias, x: Float[Array, "batch feature"]
+) -> Float[Array, "batch klass"]:
+    return jax.nn.gelu(x @ p.w1 + p.b1, approximate=False) @ p.w2
+
+
+def test_a_forgotten_bias_is_listed_among_the_weights_no_field_takes():
+    report = sn.testing.parity(M.mlp_reference(), mlp_without_output_bias)
+    assert report.unused_weights == ["2.bias"]
+    assert not report.ok
+    assert "reference weights no field takes: 2.bias" in str(report)
+    assert sn.testing.parity(M.mlp_reference(), M.mlp).unused_weights == []

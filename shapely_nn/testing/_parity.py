@@ -167,10 +167,12 @@ def _run(
         weights=weights,
     )
     if state is not None and assigned:
-        taken = {a.label.split("[")[0] for a in assigned.values()}
+        taken = {a.key for a in assigned.values()}
         report.unused_weights = [
             k for k, v in state.items() if k not in taken and v.dtype.kind == "f"
         ]
+    if report.unused_weights and None in {a.key for a in assigned.values()}:
+        report.notes.append("weight_map functions may read the weights listed as taken by no field")
     if module:
         _intermediates(report, subject.plan, records, ref, rtol, atol)
     if grads and cot is not None:

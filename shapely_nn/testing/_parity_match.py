@@ -33,6 +33,7 @@ class Assigned:
     layout: str
     get: Callable[[Mapping[str, np.ndarray]], np.ndarray]
     grads: bool = True
+    key: str | None = None  # the state-dict entry it reads (None: a weight_map function)
 
 
 def bind_shape(spec: ArraySpec, shape: tuple[int, ...], sizes: dict[str, int]) -> bool:
@@ -130,7 +131,8 @@ def _user(
             f"weight_map[{path!r}] gives shape {shape}, but the field is annotated "
             f"{_shape(spec, sizes)}"
         )
-    return Assigned(path, label, layout, get, grads=isinstance(how, str))
+    key = how if isinstance(how, str) else None
+    return Assigned(path, label, layout, get, grads=True, key=key)
 
 
 def assign(
@@ -171,7 +173,7 @@ def assign(
         path, piece = chosen
         bind_shape(specs[path], piece.shape, sizes)
         used.add(piece, piece.source)
-        out[path] = Assigned(path, piece.label, piece.layout, piece.get, piece.grads)
+        out[path] = Assigned(path, piece.label, piece.layout, piece.get, piece.grads, piece.key)
         todo.remove(path)
     return {p: out[p] for p, _ in fields}
 
