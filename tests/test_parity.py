@@ -456,3 +456,12 @@ def test_a_forgotten_bias_is_listed_among_the_weights_no_field_takes():
     assert not report.ok
     assert "reference weights no field takes: 2.bias" in str(report)
     assert sn.testing.parity(M.mlp_reference(), M.mlp).unused_weights == []
+
+
+def test_a_float64_numpy_reference_is_compared_at_float32_precision():
+    def softmax64(x):
+        return _numpy_softmax(np.asarray(x, np.float64))
+
+    report = sn.testing.parity(softmax64, softmax_rows)
+    assert report.ok, report
+    assert report.outputs[0].rtol == 1e-5
