@@ -432,3 +432,26 @@ def test_importing_shapely_nn_does_not_import_libcst():
     code = "import sys, shapely_nn; print('libcst' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("runner", [["python", "-m", "pytest"], ["pytest"]], ids=["-m", "entry"])
+def test_a_test_suite_as_the_command(tmp_path, monkeypatch, runner):
+    """`python -m pytest tests/` and the `pytest` entry point both run, their
+    exit (SystemExit) handled, the calls made by the tests recorded."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "geo.py").write_text(
+        "def area(boxes):\n"
+        '    """boxes [n, 4]: x0, y0, x1, y1"""\n'
+        "    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])\n"
+    )
+    (tmp_path / "test_geo.py").write_text(
+        "import numpy as np\nimport geo\n\n\n"
+        "def test_area():\n"
+        "    for n in (2, 5):\n"
+        "        assert geo.area(np.ones((n, 4))).shape == (n,)\n"
+    )
+    args = [*runner, "-q", "-p", "no:cacheprovider", "test_geo.py"]
+    code, out, err = _cli("annotate", "geo.py", "--", *args)
+    assert code == 0, err
+    assert "1 passed" in err
+    assert '+def area(boxes: Float[np.ndarray, "n 4"]) -> Float[np.ndarray, " n"]:' in out
