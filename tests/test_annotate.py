@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ex import attention, autoencoder, gnn, mlp, quickstart, rnn
+from ex import attention, autoencoder, classifier, gnn, mlp, quickstart, rnn
 
 rng = np.random.default_rng(0)
 
@@ -65,6 +65,11 @@ for b, t, f, u, k, h, latent, m, nh, hd in [
         ln, normal(m, u), normal(u, m),
     )
     jax.jit(attention.loss)(ap, normal(b, t, m))
+    gru = classifier.GRUParams(
+        *(normal(f, h) for _ in range(3)), *(normal(h, h) for _ in range(3)),
+        *(normal(h) for _ in range(6)),
+    )
+    jax.jit(classifier.classify)(classifier.ClassifierParams(gru, normal(h, k), normal(k)), xs)
 '''
 
 
@@ -165,7 +170,8 @@ def test_examples_round_trip(tmp_path, monkeypatch):
     """Done-when: the bundled examples, stripped, annotated from a run at two
     sizes, equal the hand-written annotations up to renaming; check passes."""
     src = ROOT / "shapely_nn" / "examples"
-    names = ["__init__", "axes", "attention", "autoencoder", "gnn", "mlp", "quickstart", "rnn"]
+    names = ["__init__", "axes", "attention", "autoencoder", "classifier", "gnn", "mlp"]
+    names += ["quickstart", "rnn"]
     (tmp_path / "ex").mkdir()
     for name in names:
         _strip_copy(src / f"{name}.py", tmp_path / "ex" / f"{name}.py")
@@ -177,7 +183,7 @@ def test_examples_round_trip(tmp_path, monkeypatch):
     compared = sum(
         assert_equivalent(src / f"{n}.py", tmp_path / "ex" / f"{n}.py") for n in names[2:]
     )
-    assert compared == 22
+    assert compared == 26  # 25 annotated functions and the classifier's nested step
     assert "0 failed" not in err and "failed" not in err.splitlines()[-1], err
     assert "passed every property" in err
     # idempotent: the written module gives an empty diff
