@@ -116,9 +116,9 @@ def _cell_gates_swapped(
     return (1 - z) * n + z * h
 
 
-@pytest.mark.parametrize("cell", [_cell_w_hr_transposed, _cell_gates_swapped])
+@pytest.mark.parametrize(("cell", "onset"), [(_cell_w_hr_transposed, 1), (_cell_gates_swapped, 0)])
 def test_the_bundled_classifier_catches_a_transposed_square_weight_and_swapped_gates(
-    monkeypatch, cell
+    monkeypatch, cell, onset
 ):
     # both pass sn.testing.check: the shapes are right, only the numbers are not
     monkeypatch.setattr(C, "gru_cell", cell)
@@ -126,6 +126,9 @@ def test_the_bundled_classifier_catches_a_transposed_square_weight_and_swapped_g
     assert not report.ok
     assert report.first_divergence is not None
     assert (report.first_divergence.impl, report.first_divergence.reference) == ("encode", "gru")
+    # where along time it starts: the recurrent weight plays no part at step 0
+    assert report.first_divergence.difference.onset == {"time": onset}
+    assert f"first differs at time={onset}" in str(report)
     with pytest.raises(AssertionError, match="first intermediate that diverges: encode"):
         sn.testing.assert_parity(C.reference(), C.classify)
 

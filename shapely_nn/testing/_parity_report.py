@@ -47,6 +47,9 @@ class Difference:
     atol: float
     ok: bool
     problem: str = ""  # a shape or dtype mismatch: nothing elementwise to compare
+    # per causal-kind axis (time, steps): the first position where any element
+    # differs; a recurrent bug shows here (step 0 agrees, step 1 does not)
+    onset: dict[str, int] = field(default_factory=dict)
 
     def where(self) -> str:
         """The worst element in axis terms: `batch=2, time=5, hidden=0`."""
@@ -64,6 +67,9 @@ class Difference:
         if not self.ok and self.index is not None:
             at = self.where() or "the scalar"
             text += f" at {at} (impl {self.impl_value:.6g}, reference {self.ref_value:.6g})"
+            if self.onset:
+                first = ", ".join(f"{a}={i}" for a, i in self.onset.items())
+                text += f"; first differs at {first}"
         return text
 
 
@@ -110,6 +116,7 @@ def difference(
         r,
         t,
         not bool(bad.any()),
+        onset=_onset(bad, axes),
     )
 
 
@@ -191,3 +198,18 @@ class ParityReport:
             lines.append(f"    {d.difference.describe()}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def _onset(bad: np.ndarray, axes: tuple[str, ...]) -> dict[str, int]:
+    from .._axes import registry
+
+    out: dict[str, int] = {}
+    if not bad.any():
+        return out
+    reg = registry()
+    for d, name in enumerate(axes):
+        ax = reg.get(name) if name else None
+        if ax is not None and ax.kind == "causal":
+            along = bad.any(axis=tuple(i for i in range(bad.ndim) if i != d))
+            out[name] = int(np.argmax(along))
+    return out
