@@ -172,6 +172,9 @@ def _transformer() -> Any:
 
         def leave_FunctionDef(self, original: Any, updated: Any) -> Any:
             self.stack.pop()
+            if _is_overload(cst, original):
+                # a typing.overload stub: the implementation below it is what ran
+                return updated
             qual = self._qual(original.name.value)
             self.seen.add(qual)
             fp = self.functions.get(qual)
@@ -219,6 +222,14 @@ def _transformer() -> Any:
                 return None
             if self.numpy != "np":
                 text = re.sub(r"\bnp\.ndarray\b", f"{self.numpy}.ndarray", text)
+            if (
+                old is not None
+                and _names(cst, old) & {"None", "Optional"}
+                and not re.search(r"\bNone\b", text)
+            ):
+                # the author allows None (`Array | None`) though this run never
+                # passed it: keep that, or a call with None would fail the check
+                text = f"{text} | None"
             new = cst.parse_expression(text)
             if old is not None and not _bare(cst, old):
                 if not (self.overwrite and _has_dims(cst, old)):
@@ -247,10 +258,19 @@ def _wrap_params(cst: Any, fn: Any, depth: int) -> Any:
     if len(indent + first) <= _LONG or "\n" in cst.Module(body=[]).code_for_node(fn.params):
         return fn
     params = fn.params
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
     default = cst.MaybeSentinel.DEFAULT
-    if params.star_arg is not default or params.star_kwarg or params.posonly_ind is not default:
-        return fn
+    # every element in source order, the markers `/`, `*` and `*args`, `**kwargs` too
+    slots: list[tuple[str, int | None]] = [
+        ("posonly_params", i) for i in range(len(params.posonly_params))
+    ]
+    if params.posonly_ind is not default:
+        slots.append(("posonly_ind", None))
+    slots += [("params", i) for i in range(len(params.params))]
+    if params.star_arg is not default:
+        slots.append(("star_arg", None))
+    slots += [("kwonly_params", i) for i in range(len(params.kwonly_params))]
+    if params.star_kwarg is not None:
+        slots.append(("star_kwarg", None))
     inner = cst.ParenthesizedWhitespace(
         first_line=cst.TrailingWhitespace(),
         indent=True,
@@ -259,14 +279,20 @@ def _wrap_params(cst: Any, fn: Any, depth: int) -> Any:
     last = cst.ParenthesizedWhitespace(
         first_line=cst.TrailingWhitespace(), indent=True, last_line=cst.SimpleWhitespace("")
     )
-    new = [
-        p.with_changes(comma=cst.Comma(whitespace_after=last if i == len(every) - 1 else inner))
-        for i, p in enumerate(every)
-    ]
-    n1, n2 = len(params.posonly_params), len(params.params)
-    params = params.with_changes(
-        posonly_params=new[:n1], params=new[n1 : n1 + n2], kwonly_params=new[n1 + n2 :]
-    )
+    changes: dict[str, Any] = {
+        "posonly_params": list(params.posonly_params),
+        "params": list(params.params),
+        "kwonly_params": list(params.kwonly_params),
+    }
+    for n, (attr, i) in enumerate(slots):
+        space = last if n == len(slots) - 1 else inner
+        node = getattr(params, attr) if i is None else getattr(params, attr)[i]
+        node = node.with_changes(comma=cst.Comma(whitespace_after=space))
+        if i is None:
+            changes[attr] = node
+        else:
+            changes[attr][i] = node
+    params = params.with_changes(**changes)
     return fn.with_changes(params=params, whitespace_before_params=inner)
 
 
@@ -321,3 +347,19 @@ def _sort_jaxtyping_import() -> Any:
             )
 
     return Sort()
+
+
+def _is_overload(cst: Any, node: Any) -> bool:
+    """Whether a def is decorated `@overload` / `@typing.overload`."""
+    for d in node.decorators:
+        expr = d.decorator
+        name = (
+            expr.value
+            if isinstance(expr, cst.Name)
+            else getattr(expr.attr, "value", None)
+            if isinstance(expr, cst.Attribute)
+            else None
+        )
+        if name == "overload":
+            return True
+    return False

@@ -277,7 +277,10 @@ def _dtype_class(dtype: Any) -> str:
 
 def _fields(value: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(value):
-        return {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+        # a field not set yet (self inside __init__) is left out, not taken for None
+        unset = object()
+        got = {f.name: getattr(value, f.name, unset) for f in dataclasses.fields(value)}
+        return {k: v for k, v in got.items() if v is not unset}
     return dict(zip(value._fields, value))
 
 

@@ -461,3 +461,63 @@ def test_a_test_suite_as_the_command(tmp_path, monkeypatch, runner):
     assert code == 0, err
     assert "1 passed" in err
     assert '+def area(boxes: Float[np.ndarray, "n 4"]) -> Float[np.ndarray, " n"]:' in out
+
+
+# ------------------------------------------------------------ found on equinox.nn
+
+
+def test_what_equinox_nn_taught(module):
+    """Run on equinox's own layers (code nobody here wrote), annotate made four
+    mistakes, each pinned here: it annotated `@overload` stubs instead of the
+    implementation, took a dataclass field not yet set in `__init__` for None,
+    dropped the author's `| None` from `Array | None` because the run never
+    passed None, and left a long header with a bare `*` unwrapped."""
+    import numpy as np
+
+    path = module(
+        """
+        import dataclasses
+        from typing import overload
+
+        import numpy as np
+
+
+        @dataclasses.dataclass
+        class Affine:
+            weight: np.ndarray
+            bias: np.ndarray | None
+
+            def __init__(self, n, m):
+                self.weight = np.ones((n, m))
+                self.bias = np.zeros(m)
+
+            def apply(self, inputs_with_a_long_name, *, keyword_with_a_long_name=None):
+                return inputs_with_a_long_name @ self.weight + self.bias
+
+
+        @overload
+        def double(x: int) -> int: ...
+        @overload
+        def double(x: np.ndarray) -> np.ndarray: ...
+        def double(x):
+            return 2 * x
+        """
+    )
+
+    def run(m):
+        for n, k, b in [(2, 3, 4), (5, 6, 7)]:
+            m.Affine(n, k).apply(np.ones((b, n)))
+            m.double(np.ones((b, n)))
+
+    rec = _record(path, run)
+    diff = rec.diff()
+    assert (
+        "+    weight: Float[np.ndarray," in diff
+        and "| None" not in diff.split("weight:")[1].split("\n")[0]
+    )
+    assert "bias: Float" in diff and diff.split("bias: Float")[1].split("\n")[0].endswith("| None")
+    # overload stubs untouched, the implementation annotated
+    assert "-def double(x: int) -> int: ..." not in diff
+    assert "+def double(x: Float[np.ndarray," in diff
+    # a long header is wrapped one parameter a line, the bare `*` included
+    assert "+    def apply(\n+        self,\n" in diff and "+        *,\n" in diff
