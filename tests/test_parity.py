@@ -468,3 +468,10 @@ def test_a_float64_numpy_reference_is_compared_at_float32_precision():
     report = sn.testing.parity(softmax64, softmax_rows)
     assert report.ok, report
     assert report.outputs[0].rtol == 1e-5
+
+
+def test_given_params_that_do_not_fit_their_annotation_are_an_error():
+    params = sn.testing.init(C.ClassifierParams, {"feature": 3, "hidden": 5, "klass": 2}, 0)
+    bad = params._replace(w_out=params.w_out.T)
+    with pytest.raises(sn.testing.ParityError, match=r"params\.w_out has shape \(2, 5\)"):
+        sn.testing.parity(C.reference(), C.classify, params=bad)
