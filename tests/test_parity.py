@@ -7,6 +7,7 @@ that diverges."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import equinox as eqx
@@ -475,3 +476,36 @@ def test_given_params_that_do_not_fit_their_annotation_are_an_error():
     bad = params._replace(w_out=params.w_out.T)
     with pytest.raises(sn.testing.ParityError, match=r"params\.w_out has shape \(2, 5\)"):
         sn.testing.parity(C.reference(), C.classify, params=bad)
+
+
+# ------------------------------------------------------------ found by a user trial
+
+
+@dataclasses.dataclass
+class DenseBN:  # a plain dataclass: not a jax pytree
+    w: Float[Array, "feature units"]
+    b: Float[Array, " units"]
+    gamma: Float[Array, " units"]
+    beta: Float[Array, " units"]
+    running_mean: Float[Array, " units"]
+    running_var: Float[Array, " units"]
+
+
+def dense_bn(p: DenseBN, x: Float[Array, "batch feature"]) -> Float[Array, "batch units"]:
+    h = x @ p.w + p.b
+    return (h - p.running_mean) / jnp.sqrt(p.running_var + 1e-5) * p.gamma + p.beta
+
+
+def test_batchnorm_buffers_and_plain_dataclass_parameters_with_gradients():
+    """Two false alarms a user trial found: BatchNorm's running statistics
+    (buffers, no gradient) were compared as gradients, and the fields of a plain
+    dataclass (not a pytree) were not differentiated at all."""
+    torch.manual_seed(10)
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6))
+    ref[1].running_mean.normal_()
+    ref[1].running_var.uniform_(0.5, 2.0)
+    report = sn.testing.parity(ref, dense_bn, grads=True)
+    assert report.ok, report
+    names = {d.name for d in report.gradients}
+    assert "d/d w" in names and "d/d gamma" in names
+    assert "d/d running_mean" not in names and "d/d running_var" not in names

@@ -17,7 +17,7 @@ from ._parity_match import Assigned
 from ._parity_report import Difference, difference
 from ._parity_torch import RefRun
 
-__all__ = ["compare_gradients"]
+__all__ = ["compare_gradients", "field_of", "with_field"]
 
 
 def _axes(spec: ArraySpec | None) -> tuple[str, ...]:
@@ -26,14 +26,25 @@ def _axes(spec: ArraySpec | None) -> tuple[str, ...]:
     return tuple(d.name if d.code == NAMED and d.name else "" for d in (*spec.prefix, *spec.suffix))
 
 
-def _inexact(x: Any) -> bool:
-    return hasattr(x, "dtype") and np.dtype(x.dtype).kind in "fc"
-
-
-def _field(tree: Any, path: str) -> Any:
+def field_of(tree: Any, path: str) -> Any:
     for part in path.split("."):
         tree = getattr(tree, part)
     return tree
+
+
+def with_field(tree: Any, path: str, value: Any) -> Any:
+    """A copy of a parameter structure with the field at `path` replaced
+    (NamedTuples through `_replace`, dataclasses and equinox modules through a
+    shallow copy, frozen or not)."""
+    import copy
+
+    head, _, rest = path.partition(".")
+    new = with_field(getattr(tree, head), rest, value) if rest else value
+    if isinstance(tree, tuple) and hasattr(tree, "_replace"):
+        return tree._replace(**{head: new})
+    out = copy.copy(tree)
+    object.__setattr__(out, head, new)
+    return out
 
 
 def compare_gradients(
@@ -58,33 +69,27 @@ def compare_gradients(
     inputs = list(args[lead:])
     floats = [i for i, x in enumerate(inputs) if np.asarray(x).dtype.kind == "f"]
     params = [p for p in plan.all_params if not p.is_self]
+    # the weights are differentiated field by field (by path), so any parameter
+    # structure works, a plain dataclass (no pytree) included; parameters the
+    # user gave (params=) are held fixed: there is no mapping to compare through
+    paths = [p for p, a in assigned.items() if a.grads] if takes_params and state else []
+    base = args[0] if takes_params else None
 
-    # the weights' float leaves are differentiated (an equinox layer also holds
-    # flags and static values); the rest of the structure rides along
-    p_leaves, treedef = jax.tree_util.tree_flatten(args[0] if takes_params else None)
-    p_float = [i for i, x in enumerate(p_leaves) if _inexact(x)]
-
-    def projected(pf: list[Any], *fs: Any) -> Any:
-        pl = list(p_leaves)
-        for i, v in zip(p_float, pf):
-            pl[i] = v
+    def projected(weights: dict[str, Any], *fs: Any) -> Any:
+        p = base
+        for path, value in weights.items():
+            p = with_field(p, path, value)
         xs = list(inputs)
         for i, f in zip(floats, fs):
             xs[i] = f
-        lead_args = (jax.tree_util.tree_unflatten(treedef, pl),) if takes_params else ()
+        lead_args = (p,) if takes_params else ()
         out = jax.tree_util.tree_leaves(fn(*lead_args, *xs, **kwargs))
         return sum(jnp.sum(o * c) for o, c in zip(out, cotangents))
 
     argnums = tuple(range(1 + len(floats)))
-    got = list(
-        jax.grad(projected, argnums=argnums)(
-            [p_leaves[i] for i in p_float], *[inputs[i] for i in floats]
-        )
-    )
-    pl = list(p_leaves)
-    for i, g in zip(p_float, got.pop(0)):
-        pl[i] = g
-    weight_grads = jax.tree_util.tree_unflatten(treedef, pl) if takes_params else None
+    start = {path: field_of(base, path) for path in paths}
+    got = list(jax.grad(projected, argnums=argnums)(start, *[inputs[i] for i in floats]))
+    weight_grads = got.pop(0)
     diffs: list[Difference] = []
     notes: list[str] = []
     for k, i in enumerate(floats):
@@ -96,27 +101,25 @@ def compare_gradients(
             continue
         aspec = spec if isinstance(spec, ArraySpec) else None
         diffs.append(difference(f"d/d {name}", got[k], expected, _axes(aspec), rtol, atol))
-    if weight_grads is not None and state is not None and assigned:
+    if paths and state is not None:
         from ._parity_torch import gradient_state
 
         gstate = gradient_state(ref.state_grads, state)
         fields = dict(
             (p.removeprefix("params."), s) for p, s in params[0].spec.array_leaves("params")
         )
-        for path, a in assigned.items():
+        for path in paths:
             try:
-                expected = a.get(gstate)
+                expected = assigned[path].get(gstate)
             except Exception as e:  # a weight_map function that is not linear-safe
                 notes.append(
                     f"gradient of {path} not compared: weight_map failed on gradients ({e!r})"
                 )
                 continue
-            if not a.grads:
-                continue
             diffs.append(
                 difference(
                     f"d/d {path}",
-                    _field(weight_grads, path),
+                    weight_grads[path],
                     expected,
                     _axes(fields.get(path)),
                     rtol,

@@ -138,7 +138,9 @@ def pieces(module: Any, state: Mapping[str, np.ndarray]) -> list[Piece]:
             p.grads = key in params
             out.append(p)
         if len(out) == before:
-            out.append(Piece(key, key, "as stored", key, _take(key), arr.shape, words))
+            stored = Piece(key, key, "as stored", key, _take(key), arr.shape, words)
+            stored.grads = key in params  # a buffer (running statistics) has none
+            out.append(stored)
     return out
 
 
