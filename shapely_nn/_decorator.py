@@ -35,15 +35,15 @@ _REG = registry()
 _MISSING = object()
 # callbacks told each checked function's output (`observe_outputs`): parity
 # compares a re-implementation's sub-functions with the reference's modules
-_OBSERVERS: list[Callable[[Plan, Any], None]] = []
+_OBSERVERS: list[Callable[[Plan, tuple, dict, Any], None]] = []
 
 
 class observe_outputs:
-    """`with observe_outputs(callback):` calls `callback(plan, output)` after
-    every checked call of an `@sn.shaped` function in the block (in call order;
-    a nested call reports before the call that made it)."""
+    """`with observe_outputs(callback):` calls `callback(plan, args, kwargs,
+    output)` after every checked call of an `@sn.shaped` function in the block
+    (in call order; a nested call reports before the call that made it)."""
 
-    def __init__(self, callback: Callable[[Plan, Any], None]) -> None:
+    def __init__(self, callback: Callable[[Plan, tuple, dict, Any], None]) -> None:
         self.callback = callback
 
     def __enter__(self) -> None:
@@ -306,7 +306,7 @@ def decorate(
                 )
             if _OBSERVERS:
                 for observer in tuple(_OBSERVERS):
-                    observer(plan, out)
+                    observer(plan, args, kwargs, out)
         finally:
             jb.memo_pop()
         return out

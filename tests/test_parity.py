@@ -509,3 +509,94 @@ def test_batchnorm_buffers_and_plain_dataclass_parameters_with_gradients():
     names = {d.name for d in report.gradients}
     assert "d/d w" in names and "d/d gamma" in names
     assert "d/d running_mean" not in names and "d/d running_var" not in names
+
+
+class _ReluNet(torch.nn.Module):
+    """relu between the layers is a function, not a module: no hook sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(11)
+        self.fc1 = torch.nn.Linear(4, 6)
+        self.fc2 = torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class ReluParams(NamedTuple):
+    w1: Float[Array, "feature units"]
+    b1: Float[Array, " units"]
+    w2: Float[Array, "units klass"]
+    b2: Float[Array, " klass"]
+
+
+@sn.shaped
+def relu_hidden(p: ReluParams, x: Float[Array, "batch feature"]) -> Float[Array, "batch units"]:
+    return jax.nn.relu(x @ p.w1 + p.b1)
+
+
+def relu_net(p: ReluParams, x: Float[Array, "batch feature"]) -> Float[Array, "batch klass"]:
+    return relu_hidden(p, x) @ p.w2 + p.b2
+
+
+def relu_net_bias_sign(
+    p: ReluParams, x: Float[Array, "batch feature"]
+) -> Float[Array, "batch klass"]:
+    return relu_hidden(p, x) @ p.w2 - p.b2  # the bug is outside every sub-function
+
+
+def test_a_sub_function_with_no_module_of_its_own_is_not_blamed():
+    """relu(fc1(x)) has no module output to equal, but it is what fc2 was fed:
+    it agrees. With the bug outside it, nothing is blamed and a note says so."""
+    good = sn.testing.parity(_ReluNet(), relu_net)
+    assert good.ok and good.first_divergence is None
+    assert ("relu_hidden", "fc2 (input)") in good.agreed
+    bad = sn.testing.parity(_ReluNet(), relu_net_bias_sign)
+    assert not bad.ok and bad.first_divergence is None
+    assert any("the difference arises outside them" in n for n in bad.notes)
+
+
+class _CellLoop(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(12)
+        self.cell = torch.nn.RNNCell(3, 4)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[0], 4)
+        for t in range(x.shape[1]):
+            h = self.cell(x[:, t], h)
+        return h
+
+
+class CellParams(NamedTuple):
+    w_ih: Float[Array, "feature hidden"]
+    w_hh: Float[Array, "hidden hidden"]
+    b_ih: Float[Array, " hidden"]
+    b_hh: Float[Array, " hidden"]
+
+
+@sn.shaped
+def rnn_cell_t(
+    p: CellParams, x: Float[Array, "batch feature"], h: Float[Array, "batch hidden"]
+) -> Float[Array, "batch hidden"]:
+    return jnp.tanh(x @ p.w_ih + p.b_ih + h @ p.w_hh.T + p.b_hh)  # the bug: w_hh.T
+
+
+def rnn_loop_t(
+    p: CellParams, x: Float[Array, "batch time feature"]
+) -> Float[Array, "batch hidden"]:
+    h = jnp.zeros((x.shape[0], p.w_hh.shape[0]))
+    for t in range(x.shape[1]):
+        h = rnn_cell_t(p, x[:, t], h)
+    return h
+
+
+def test_a_cell_in_a_loop_is_paired_call_by_call():
+    report = sn.testing.parity(_CellLoop(), rnn_loop_t)
+    assert ("rnn_cell_t (call 1)", "cell (call 1)") in report.agreed  # h = 0: w_hh unused
+    d = report.first_divergence
+    assert d is not None and (d.impl, d.reference) == ("rnn_cell_t (call 2)", "cell (call 2)")
+    assert d.same_inputs is True
+    assert "both were fed the same inputs" in str(report)

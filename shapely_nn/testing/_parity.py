@@ -11,16 +11,15 @@ from typing import Any
 import numpy as np
 
 from .._decorator import observe_outputs
-from .._match import is_tracer
 from .._signature import Plan
 from .._spec import ArraySpec, StructSpec
 from ._arguments import Builder
 from ._init import draw_arguments, struct_spec
 from ._parity_grads import compare_gradients
 from ._parity_match import Assigned, ParityError, assign, bind_shape
-from ._parity_report import Difference, Divergence, ParityReport, WeightSource, difference
+from ._parity_pairs import pair_intermediates
+from ._parity_report import Difference, ParityReport, WeightSource, difference
 from ._parity_torch import (
-    RefRun,
     is_module,
     run_callable,
     run_module,
@@ -153,7 +152,7 @@ def _run(
     args = (params, *args[1:]) if takes_params else args
     inputs = [np.asarray(x) for x in (args[1:] if takes_params else args)]
     names = [p.name for p in specs[1 if takes_params else 0 :]][: len(inputs)]
-    records: list[tuple[Plan, Any]] = []
+    records: list[tuple[Plan, tuple, dict, Any]] = []
     out = _call_impl(subject.fn, args, kwargs, records)
     impl_out = _jax_leaves(out)
     cot = _cotangents(impl_out, seed) if grads else None
@@ -174,7 +173,7 @@ def _run(
     if report.unused_weights and None in {a.key for a in assigned.values()}:
         report.notes.append("weight_map functions may read the weights listed as taken by no field")
     if module:
-        _intermediates(report, subject.plan, records, ref, rtol, atol)
+        pair_intermediates(report, subject.plan, records, inputs, ref.records, rtol, atol)
     if grads and cot is not None:
         report.gradients, notes = compare_gradients(
             subject.fn, plan, args, kwargs, takes_params, cot, ref, assigned, state, rtol, atol
@@ -242,13 +241,15 @@ def _like(value: np.ndarray, template: Any) -> Any:
     return jnp.asarray(arr)
 
 
-def _call_impl(fn: Any, args: tuple, kwargs: dict, records: list[tuple[Plan, Any]]) -> Any:
+def _call_impl(
+    fn: Any, args: tuple, kwargs: dict, records: list[tuple[Plan, tuple, dict, Any]]
+) -> Any:
     """The re-implementation run eagerly (jit off, so its sub-functions' outputs
     are values), each `@sn.shaped` sub-function's output recorded."""
     import jax
 
-    def seen(plan: Plan, out: Any) -> None:
-        records.append((plan, out))
+    def seen(plan: Plan, a: tuple, kw: dict, out: Any) -> None:
+        records.append((plan, a, kw, out))
 
     with jax.disable_jit(), observe_outputs(seen):
         return fn(*args, **kwargs)
@@ -300,75 +301,3 @@ def _compare_outputs(
     axes = _axes(plan.ret, "return", impl)
     names = ["return"] if len(impl) == 1 else [f"return[{i}]" for i in range(len(impl))]
     return [difference(n, a, e, ax, rtol, atol) for n, a, e, ax in zip(names, impl, ref, axes)]
-
-
-def _labels(names: list[str]) -> list[str]:
-    counts: dict[str, int] = {}
-    total = {n: names.count(n) for n in names}
-    out = []
-    for n in names:
-        counts[n] = counts.get(n, 0) + 1
-        out.append(f"{n} (call {counts[n]})" if total[n] > 1 else n)
-    return out
-
-
-def _intermediates(
-    report: ParityReport,
-    top: Plan,
-    records: list[tuple[Plan, Any]],
-    ref: RefRun,
-    rtol: float | None,
-    atol: float | None,
-) -> None:
-    """Pair each sub-function output of the re-implementation with the next
-    reference submodule output of the same shapes (in call order on both
-    sides); the first pair that disagrees is where the two part ways."""
-    import jax
-
-    jax_side: list[tuple[Plan, list[np.ndarray]]] = []
-    for plan, out in records:
-        xs = jax.tree_util.tree_leaves(out)
-        if plan is top or not xs or any(is_tracer(x) for x in xs):
-            continue
-        jax_side.append((plan, [np.asarray(x) for x in xs]))
-    jlabels = _labels([p.name for p, _ in jax_side])
-    tlabels = _labels([n for n, _ in ref.records])
-    at = 0
-    for (plan, xs), jname in zip(jax_side, jlabels):
-        shapes = [x.shape for x in xs]
-        cands = [
-            i
-            for i in range(at, len(ref.records))
-            if [y.shape for y in ref.records[i][1][: len(xs)]] == shapes
-        ]
-        if not cands:
-            continue
-        axes = _axes(plan.ret, "return", xs)
-        for i in cands:
-            diffs = [
-                difference("output", x, y, ax, rtol, atol)
-                for x, y, ax in zip(xs, ref.records[i][1], axes)
-            ]
-            if all(d.ok for d in diffs):
-                report.agreed.append((jname, tlabels[i]))
-                at = i + 1
-                break
-        else:
-            # paired with the closest of the same shapes (the reference's next
-            # module of that shape may be the one before the diverging step)
-            best = None
-            for i in cands:
-                diffs = [
-                    difference("output", x, y, ax, rtol, atol)
-                    for x, y, ax in zip(xs, ref.records[i][1], axes)
-                ]
-                worst = max((d for d in diffs if not d.ok), key=lambda d: d.max_abs)
-                if best is None or worst.max_abs < best.difference.max_abs:
-                    best = Divergence(jname, tlabels[i], worst)
-            report.first_divergence = best
-            return
-    if not jax_side:
-        report.notes.append(
-            "no @sn.shaped sub-function ran inside the re-implementation, so no intermediate "
-            "values were compared; decorate its building blocks to see where a divergence starts"
-        )

@@ -140,6 +140,9 @@ class Divergence:
     impl: str  # `gru_cell (call 1)`
     reference: str  # `gru`
     difference: Difference
+    # whether the reference submodule was fed what the sub-function was (None:
+    # nothing of the same shape to compare)
+    same_inputs: bool | None = None
 
 
 @dataclass
@@ -196,6 +199,13 @@ class ParityReport:
                 f"{d.reference} (reference):"
             )
             lines.append(f"    {d.difference.describe()}")
+            if d.same_inputs is True:
+                lines.append("    both were fed the same inputs: the difference is inside it")
+            elif d.same_inputs is False:
+                lines.append(
+                    f"    {d.reference} was fed other inputs than {d.impl}: the two part ways "
+                    "just before it (a step left out or changed on the way in)"
+                )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 

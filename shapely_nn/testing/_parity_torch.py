@@ -58,7 +58,9 @@ def state_numpy(module: Any) -> dict[str, np.ndarray]:
 @dataclass
 class RefRun:
     outputs: list[np.ndarray]
-    records: list[tuple[str, list[np.ndarray]]] = field(default_factory=list)
+    # every submodule's inputs ("in", when it is called) and outputs ("out"),
+    # in the order they happened
+    records: list[tuple[str, str, list[np.ndarray]]] = field(default_factory=list)
     input_grads: list[np.ndarray | None] = field(default_factory=list)
     state_grads: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -77,19 +79,22 @@ def run_module(
     import torch
 
     flags = [(m, m.training) for m in module.modules()]
-    records: list[tuple[str, list[np.ndarray]]] = []
+    records: list[tuple[str, str, list[np.ndarray]]] = []
 
-    def hook(name: str) -> Any:
-        def record(_module: Any, _args: Any, output: Any) -> None:
-            arrays = [as_numpy(x) for x in leaves(output) if isinstance(x, torch.Tensor)]
+    def hook(name: str, kind: str) -> Any:
+        def record(_module: Any, args: Any, *output: Any) -> None:
+            value = output[0] if output else args
+            arrays = [as_numpy(x) for x in leaves(value) if isinstance(x, torch.Tensor)]
             if arrays:
-                records.append((name, arrays))
+                records.append((name, kind, arrays))
 
         return record
 
-    handles = [
-        sub.register_forward_hook(hook(name)) for name, sub in module.named_modules() if name
-    ]
+    handles = []
+    for name, sub in module.named_modules():
+        if name:
+            handles.append(sub.register_forward_pre_hook(hook(name, "in")))
+            handles.append(sub.register_forward_hook(hook(name, "out")))
     try:
         module.eval()
         tensors = [torch.from_numpy(np.array(x)) for x in inputs]
