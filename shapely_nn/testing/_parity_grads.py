@@ -40,8 +40,9 @@ def with_field(tree: Any, path: str, value: Any) -> Any:
 
     head, _, rest = path.partition(".")
     new = with_field(getattr(tree, head), rest, value) if rest else value
-    if isinstance(tree, tuple) and hasattr(tree, "_replace"):
-        return tree._replace(**{head: new})
+    replace = getattr(tree, "_replace", None)
+    if isinstance(tree, tuple) and replace is not None:
+        return replace(**{head: new})
     out = copy.copy(tree)
     object.__setattr__(out, head, new)
     return out
