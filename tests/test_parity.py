@@ -600,3 +600,28 @@ def test_a_cell_in_a_loop_is_paired_call_by_call():
     assert d is not None and (d.impl, d.reference) == ("rnn_cell_t (call 2)", "cell (call 2)")
     assert d.same_inputs is True
     assert "both were fed the same inputs" in str(report)
+
+
+def test_weight_map_takes_a_piece_by_the_name_reports_give_it():
+    report = sn.testing.parity(
+        C.reference(), C.classify, weight_map={"gru.w_hr": "gru.weight_hh_l0[reset]"}
+    )
+    assert report.ok, report
+    assert {w.field: w.layout for w in report.weights}["gru.w_hr"].startswith("transposed")
+
+
+def test_an_ambiguity_suggests_a_mapping_that_works_and_says_where_sizes_came_from():
+    with pytest.raises(sn.testing.ParityError) as e:
+        sn.testing.parity(_Pair(), pair)
+    assert "for example weight_map={'a': 'first.weight'}" in str(e.value)
+    with pytest.raises(sn.testing.ParityError, match=r"feature=4 from weight_map\['a'\]"):
+        sn.testing.parity(_Pair(), wide_pair, weight_map={"a": "first.weight"})
+
+
+class WidePair(NamedTuple):
+    a: Float[Array, "feature feature"]
+    wide: Float[Array, "feature feature feature"]
+
+
+def wide_pair(p: WidePair, x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
+    return x @ p.a

@@ -166,12 +166,10 @@ def _run(
         weights=weights,
     )
     if state is not None and assigned:
-        taken = {a.key for a in assigned.values()}
+        taken = {k for a in assigned.values() for k in a.reads}
         report.unused_weights = [
             k for k, v in state.items() if k not in taken and v.dtype.kind == "f"
         ]
-    if report.unused_weights and None in {a.key for a in assigned.values()}:
-        report.notes.append("weight_map functions may read the weights listed as taken by no field")
     if module:
         pair_intermediates(report, subject.plan, records, inputs, ref.records, rtol, atol)
     if grads and cot is not None:

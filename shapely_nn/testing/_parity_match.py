@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class Assigned:
     get: Callable[[Mapping[str, np.ndarray]], np.ndarray]
     grads: bool = True
     key: str | None = None  # the state-dict entry it reads (None: a weight_map function)
+    reads: set[str] = field(default_factory=set)  # every state-dict entry it reads
 
 
 def bind_shape(spec: ArraySpec, shape: tuple[int, ...], sizes: dict[str, int]) -> bool:
@@ -101,20 +102,46 @@ class _Taken:
         return not (c.whole and c.key in self.sliced)
 
 
+class _Reads(dict):
+    """A state dict that remembers which keys a weight_map function read."""
+
+    def __init__(self, state: Mapping[str, np.ndarray]) -> None:
+        super().__init__(state)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
 def _user(
-    path: str, spec: ArraySpec, how: Any, state: Mapping[str, np.ndarray], sizes: dict[str, int]
-) -> Assigned:
+    path: str,
+    spec: ArraySpec,
+    how: Any,
+    state: Mapping[str, np.ndarray],
+    sizes: dict[str, int],
+    pieces: list[Piece],
+) -> tuple[Assigned, Piece | None]:
     get: Callable[..., Any]
+    piece = None
+    key: str | None = None
     if isinstance(how, str):
-        if how not in state:
-            close = difflib.get_close_matches(how, list(state), n=3)
+        labelled = [c for c in pieces if c.label == how]
+        if how in state:  # a state-dict key: as stored
+
+            def by_key(sd: Mapping[str, np.ndarray], key: str = how) -> Any:
+                return np.asarray(sd[key])
+
+            get, label, layout, key = by_key, how, "as stored (from weight_map)", how
+        elif labelled:  # a piece as reports name it: 'gru.weight_ih_l0[reset]'
+            fits = [c for c in labelled if bind_shape(spec, c.shape, dict(sizes))]
+            piece = _best(fits or labelled)
+            get, label, layout, key = piece.get, piece.label, piece.layout, piece.key
+        else:
+            names = list(state) + [c.label for c in pieces if "[" in c.label]
+            close = difflib.get_close_matches(how, names, n=3)
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             raise ParityError(f"weight_map[{path!r}]: the state dict has no {how!r}{hint}")
-
-        def by_key(sd: Mapping[str, np.ndarray], key: str = how) -> Any:
-            return np.asarray(sd[key])
-
-        get, label, layout = by_key, how, "as stored (from weight_map)"
     elif callable(how):
         get, label, layout = how, f"weight_map[{path!r}]", "computed by weight_map"
     else:
@@ -122,8 +149,9 @@ def _user(
             f"weight_map[{path!r}] must be a state-dict key or a function of the state "
             f"dict returning the array, got {how!r}"
         )
+    reads = _Reads(state)
     try:
-        shape = tuple(np.shape(get(state)))
+        shape = tuple(np.shape(get(reads)))
     except Exception as e:
         raise ParityError(f"weight_map[{path!r}] failed on the state dict: {e!r}") from None
     if not bind_shape(spec, shape, sizes):
@@ -131,8 +159,9 @@ def _user(
             f"weight_map[{path!r}] gives shape {shape}, but the field is annotated "
             f"{_shape(spec, sizes)}"
         )
-    key = how if isinstance(how, str) else None
-    return Assigned(path, label, layout, get, grads=True, key=key)
+    assigned = Assigned(path, label, layout, get, grads=True, key=key)
+    assigned.reads = set(reads.read) if key is None else {key}
+    return assigned, piece
 
 
 def assign(
@@ -146,6 +175,8 @@ def assign(
     `sizes`; `ParityError` when a field cannot be matched unambiguously."""
     specs = dict(fields)
     out: dict[str, Assigned] = {}
+    bound_by: dict[str, str] = {}  # axis -> the field whose weight fixed its size
+    taken_pieces: list[Piece] = []
     for path, how in (weight_map or {}).items():
         if path not in specs:
             close = difflib.get_close_matches(path, list(specs), n=3)
@@ -154,10 +185,17 @@ def assign(
                 f"weight_map names {path!r}, which is not an array field of the parameters "
                 f"(fields: {', '.join(specs)}){hint}"
             )
-        out[path] = _user(path, specs[path], how, state, sizes)
+        before = dict(sizes)
+        out[path], piece = _user(path, specs[path], how, state, sizes, pieces)
+        for name in sizes.keys() - before.keys():
+            bound_by[name] = f"weight_map[{path!r}]"
+        if piece is not None:
+            taken_pieces.append(piece)
     used = _Taken()
     for a in out.values():
         used.add(None, a.label)
+    for piece in taken_pieces:
+        used.add(piece, piece.source)
     ordinal = _ordinals([p for p, _ in fields])
     todo = [p for p, _ in fields if p not in out]
     while todo:
@@ -166,14 +204,19 @@ def assign(
         }
         for p, cands in options.items():
             if not cands:
-                raise ParityError(_no_fit(p, specs[p], pieces, used, sizes))
+                raise ParityError(_no_fit(p, specs[p], pieces, used, sizes, bound_by))
         chosen = _pick(options, ordinal)
         if chosen is None:
             raise ParityError(_ambiguous(options, specs, ordinal, sizes))
         path, piece = chosen
+        before = dict(sizes)
         bind_shape(specs[path], piece.shape, sizes)
+        for name in sizes.keys() - before.keys():
+            bound_by[name] = f"{path} <- {piece.label}"
         used.add(piece, piece.source)
-        out[path] = Assigned(path, piece.label, piece.layout, piece.get, piece.grads, piece.key)
+        out[path] = Assigned(
+            path, piece.label, piece.layout, piece.get, piece.grads, piece.key, {piece.key}
+        )
         todo.remove(path)
     return {p: out[p] for p, _ in fields}
 
@@ -211,14 +254,22 @@ def _pick(options: dict[str, list[Piece]], ordinal: dict[str, str]) -> tuple[str
 
 
 def _no_fit(
-    path: str, spec: ArraySpec, pieces: list[Piece], used: _Taken, sizes: dict[str, int]
+    path: str,
+    spec: ArraySpec,
+    pieces: list[Piece],
+    used: _Taken,
+    sizes: dict[str, int],
+    bound_by: dict[str, str],
 ) -> str:
     free = [c for c in pieces if used.free(c)]
     same_rank = [c for c in free if len(c.shape) == spec.rank]
     listed = same_rank or free
     lines = "\n".join(f"  {c.label} {c.layout}: shape {c.shape}" for c in listed[:12])
+    why = [f"{n}={sizes[n]} from {bound_by[n]}" for n in sorted(spec.names()) if n in bound_by]
+    whence = f" ({'; '.join(why)})" if why else ""
     return (
-        f"no reference weight fits the field {path!r}, annotated {_shape(spec, sizes)}.\n"
+        f"no reference weight fits the field {path!r}, annotated {_shape(spec, sizes)}"
+        f"{whence}.\n"
         f"Weights not yet taken{' of rank ' + str(spec.rank) if same_rank else ''}:\n{lines}\n"
         f"Map it by hand: weight_map={{{path!r}: 'state.dict.key'}} or a function of the "
         "state dict."
@@ -232,11 +283,16 @@ def _ambiguous(
     sizes: dict[str, int],
 ) -> str:
     lines = []
+    first: dict[str, str] = {}
     for path, cands in options.items():
         names = sorted(
             {c.label for c in cands},
-            key=lambda lab: -max(_score(path, c, ordinal) for c in cands if c.label == lab),
+            key=lambda lab: (
+                -max(_score(path, c, ordinal) for c in cands if c.label == lab),
+                lab,
+            ),
         )
+        first[path] = names[0]
         lines.append(
             f"  {path} ({_shape(specs[path], sizes)}): {', '.join(names[:6])}"
             + (f" (+{len(names) - 6} more)" if len(names) > 6 else "")
@@ -246,6 +302,7 @@ def _ambiguous(
         "cannot tell which reference weight these fields take: their names do not "
         "single one out and several have shapes that fit.\n"
         + "\n".join(lines)
-        + f"\nName them in weight_map, for example weight_map={{{example!r}: "
-        f"{next(iter(options[example])).key!r}}}."
+        + f"\nName them in weight_map (a state-dict key, a piece as named above, or a "
+        f"function of the state dict), for example weight_map={{{example!r}: "
+        f"{first[example]!r}}}."
     )

@@ -74,6 +74,10 @@ _SYNONYMS = {
     "proj": "projection",
     "rec": "hh",
     "recurrent": "hh",
+    "fwd": "forward",
+    "bwd": "reverse",
+    "backward": "reverse",
+    "rev": "reverse",
 }
 # a short fused name (`wq`, `b_hn`'s `hn`, `w_ir`): a w/b prefix and a known suffix
 _FUSED = re.compile(r"^([wb])(q|k|v|o|qkv|in|out|ih|hh|[ih][rzn]|[ih][ifgo])$")
@@ -209,6 +213,8 @@ def _recurrent(key: str, name: str, kind: str, shape: tuple[int, ...]):
         rows = slice(i * n, (i + 1) * n)
         label = f"{key}[{long}]" if long else key
         words = {side + short, short, long} if short else set()
+        if "reverse" not in key:
+            words.add("forward")
         if matrix:
             parts = list(_matrix(key, label, kind, (n, shape[1]), rows, words))
         else:
