@@ -78,11 +78,18 @@ def cmd_parity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .testing import ParityError, parity
     from .testing._settings import ConfigError, import_path
 
+    for what, text in (("REFERENCE", args.reference), ("IMPL", args.impl)):
+        if ":" not in text and "." not in text:
+            raise TargetError(
+                f"{what} {text!r} is not an import path: write module:name (mypkg.model:forward)"
+            )
     try:
         make = import_path(args.reference, "REFERENCE")
         impl = import_path(args.impl, "IMPL")
     except ConfigError as e:
         raise TargetError(str(e)) from None
+    except ValueError as e:  # an empty module name (':name')
+        raise TargetError(f"not an import path ({e}): write module:name") from None
     if not callable(make):
         raise TargetError(
             f"REFERENCE {args.reference!r} is not callable: name a function returning the model"

@@ -625,3 +625,31 @@ class WidePair(NamedTuple):
 
 def wide_pair(p: WidePair, x: Float[Array, "batch feature"]) -> Float[Array, "batch feature"]:
     return x @ p.a
+
+
+def _only_three_rows(x: Float[Array, "batch klass"]) -> Float[Array, "batch klass"]:
+    assert x.shape[0] == 3, "this model needs exactly three rows"
+    return x
+
+
+def test_more_bad_input_from_a_user_trial(capsys):
+    with pytest.raises(sn.testing.ParityError, match="raised AssertionError on the drawn inputs"):
+        sn.testing.parity(_numpy_softmax, _only_three_rows)
+    assert sn.testing.parity(_numpy_softmax, softmax_rows, sizes={"batch": 3}).ok
+    with pytest.raises(sn.testing.ParityError, match="the reference _numpy_softmax raised"):
+        sn.testing.parity(_numpy_softmax, lambda_free_wrong_inputs)
+    with pytest.raises(sn.testing.ParityError, match="not the class ClassifierParams"):
+        sn.testing.parity(C.reference(), C.ClassifierParams)
+    with pytest.raises(sn.testing.ParityError, match="rtol must be a number >= 0"):
+        sn.testing.parity(_numpy_softmax, softmax_rows, rtol=-1)
+    ref = "shapely_nn.examples.classifier:reference"
+    assert main(["parity", "shapely_nn", "shapely_nn.examples.classifier:classify"]) == 2
+    assert "is not an import path" in capsys.readouterr().err
+    assert main(["parity", ref, "tests.test_parity:_only_three_rows"]) == 2
+    assert "raised" in capsys.readouterr().err
+
+
+def lambda_free_wrong_inputs(
+    x: Float[Array, "batch klass"], y: Float[Array, "batch klass"]
+) -> Float[Array, "batch klass"]:
+    return x + y

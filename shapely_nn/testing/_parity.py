@@ -76,6 +76,15 @@ def parity(
             "parity(grads=True) needs a torch.nn.Module reference: a plain function gives no "
             "gradients to compare"
         )
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
+            raise ParityError(f"parity: {name} must be a number >= 0, got {tol!r}")
+    if isinstance(impl, type):
+        raise ParityError(
+            f"parity: impl must be the function that computes, not the class "
+            f"{impl.__qualname__}; pass {impl.__qualname__}.__call__ (or the function "
+            "that applies it)"
+        )
     with checking_mode():
         try:
             subject = make_subject(impl)
@@ -153,14 +162,29 @@ def _run(
     inputs = [np.asarray(x) for x in (args[1:] if takes_params else args)]
     names = [p.name for p in specs[1 if takes_params else 0 :]][: len(inputs)]
     records: list[tuple[Plan, tuple, dict, Any]] = []
-    out = _call_impl(subject.fn, args, kwargs, records)
+    try:
+        out = _call_impl(subject.fn, args, kwargs, records)
+    except Exception as e:
+        raise ParityError(
+            f"parity: {subject.name} raised {type(e).__name__} on the drawn inputs "
+            f"({_drawn(drawn, bound)}): {e}\nIf a size is wrong for it, pass sizes= "
+            "(sizes the weights fix are read from them)."
+        ) from e
     impl_out = _jax_leaves(out)
     cot = _cotangents(impl_out, seed) if grads else None
-    ref = run_module(reference, inputs, cot) if module else run_callable(reference, inputs)
+    try:
+        ref = run_module(reference, inputs, cot) if module else run_callable(reference, inputs)
+    except Exception as e:
+        raise ParityError(
+            f"parity: the reference {_name(reference)} raised {type(e).__name__} on the "
+            f"inputs drawn for {subject.name} ({_drawn(drawn, bound)}): {e}\nIts inputs come "
+            f"from {subject.name}'s annotations, in order: they must be what the reference "
+            "takes (wrap the module, or pass sizes=)."
+        ) from e
     report = ParityReport(
         impl=subject.name,
         reference=_name(reference),
-        sizes={k: v for k, v in drawn.items() if isinstance(v, int)},
+        sizes={k: v for k, v in sorted(drawn.items()) if isinstance(v, int)},
         inputs=[f"{n}: {x.dtype}{list(x.shape)}" for n, x in zip(names, inputs)],
         outputs=_compare_outputs(plan, impl_out, ref.outputs, rtol, atol),
         weights=weights,
@@ -182,6 +206,22 @@ def _run(
 
 def _arrays(spec: Any) -> bool:
     return bool(spec.array_leaves("x"))
+
+
+def _drawn(drawn: dict[str, Any], bound: dict[str, int]) -> str:
+    free = [f"{k}={v}" for k, v in drawn.items() if isinstance(v, int) and k not in bound]
+    fixed = [f"{k}={v}" for k, v in bound.items()]
+    return (
+        "; ".join(
+            part
+            for part in (
+                f"drawn {', '.join(free)}" if free else "",
+                f"from the weights or sizes= {', '.join(fixed)}" if fixed else "",
+            )
+            if part
+        )
+        or "no named axes"
+    )
 
 
 def _name(reference: Any) -> str:
@@ -275,9 +315,7 @@ def _axes(spec: Any, path: str, arrays: list[np.ndarray]) -> list[tuple[str, ...
         labels: tuple[str, ...] = ()
         if len(leaves) == len(arrays):
             aspec: ArraySpec = leaves[i][1]
-            labels = tuple(
-                d.name if d.name and d.code == 0 else "" for d in (*aspec.prefix, *aspec.suffix)
-            )
+            labels = tuple(d.label() for d in (*aspec.prefix, *aspec.suffix))
         out.append(labels if len(labels) == a.ndim else ("",) * a.ndim)
     return out
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._signature import Plan
-from .._spec import NAMED, ArraySpec
+from .._spec import ArraySpec
 from ._parity_match import Assigned
 from ._parity_report import Difference, difference
 from ._parity_torch import RefRun
@@ -23,7 +23,7 @@ __all__ = ["compare_gradients", "field_of", "with_field"]
 def _axes(spec: ArraySpec | None) -> tuple[str, ...]:
     if spec is None:
         return ()
-    return tuple(d.name if d.code == NAMED and d.name else "" for d in (*spec.prefix, *spec.suffix))
+    return tuple(d.label() for d in (*spec.prefix, *spec.suffix))
 
 
 def field_of(tree: Any, path: str) -> Any:

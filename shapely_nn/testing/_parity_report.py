@@ -52,10 +52,10 @@ class Difference:
     onset: dict[str, int] = field(default_factory=dict)
 
     def where(self) -> str:
-        """The worst element in axis terms: `batch=2, time=5, hidden=0`."""
-        return ", ".join(
-            f"{a or f'axis {i}'}={j}" for i, (a, j) in enumerate(zip(self.axes, self.index))
-        )
+        """The worst element in axis terms: `batch=2, time=5, hidden=0`; an axis
+        with no name (`2*hidden`, a fixed size) or a name used twice (a square
+        `model model`) by its position too."""
+        return ", ".join(f"{_axis_label(self.axes, i)}={j}" for i, j in enumerate(self.index))
 
     def describe(self) -> str:
         if self.problem:
@@ -100,7 +100,8 @@ def difference(
     with np.errstate(all="ignore"):
         err = np.abs(a64 - e64)
         err = np.where(np.isnan(a64) & np.isnan(e64), 0.0, np.nan_to_num(err, nan=np.inf))
-        rel = np.where(err == 0, 0.0, err / np.abs(e64))
+        # relative error where the reference is not within the absolute tolerance of 0
+        rel = np.where(np.abs(e64) > t * scale, err / np.abs(e64), 0.0)
         bad = err > t * scale + r * np.abs(e64)
     flat = int(np.argmax(np.where(bad, err, -1.0) if bad.any() else err))
     index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
@@ -223,3 +224,10 @@ def _onset(bad: np.ndarray, axes: tuple[str, ...]) -> dict[str, int]:
             along = bad.any(axis=tuple(i for i in range(bad.ndim) if i != d))
             out[name] = int(np.argmax(along))
     return out
+
+
+def _axis_label(axes: tuple[str, ...], i: int) -> str:
+    a = axes[i] if i < len(axes) else ""
+    if a.isidentifier() and axes.count(a) == 1:
+        return a
+    return f"axis {i} ({a})" if a else f"axis {i}"
