@@ -653,3 +653,22 @@ def lambda_free_wrong_inputs(
     x: Float[Array, "batch klass"], y: Float[Array, "batch klass"]
 ) -> Float[Array, "batch klass"]:
     return x + y
+
+
+class EqxDense(eqx.Module):
+    """The equinox style: the parameters are the module, the forward pass a method."""
+
+    weight: Float[Array, "feature units"]
+    bias: Float[Array, " units"]
+
+    def __call__(self, x: Float[Array, "batch feature"]) -> Float[Array, "batch units"]:
+        return jnp.tanh(x @ self.weight + self.bias)
+
+
+def test_an_unbound_method_takes_its_parameters_as_self():
+    torch.manual_seed(13)
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh())
+    report = sn.testing.parity(ref, EqxDense.__call__, grads=True)
+    assert report.ok, report
+    assert {w.field for w in report.weights} == {"weight", "bias"}
+    assert {d.name for d in report.gradients} == {"d/d x", "d/d weight", "d/d bias"}

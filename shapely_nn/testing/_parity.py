@@ -118,20 +118,25 @@ def _run(
     grads: bool,
 ) -> ParityReport:
     plan: Plan = subject.plan
-    specs = [p for p in plan.all_params if not p.is_self]
-    if not any(_arrays(p.spec) for p in specs):
+    # (name, spec) of each argument; an unbound method of a parameter class
+    # (`Model.__call__`) takes its parameters as `self`
+    specs = [(p.name, p.spec) for p in plan.all_params if not p.is_self]
+    owner = _owner(subject) if any(p.is_self for p in plan.all_params) else None
+    if owner is not None:
+        specs.insert(0, ("self", owner))
+    if not any(_arrays(spec) for _, spec in specs):
         raise ParityError(
             f"parity: {subject.name} has no array annotations to draw inputs from; annotate "
             "its arguments with jaxtyping types (Float[Array, 'batch feature'])"
         )
     # the parameters: given (any pytree, an equinox layer too), or built from a
     # module's weights into the structure annotated on the first argument
-    takes_params = isinstance(specs[0].spec, StructSpec) or params is not None
+    takes_params = isinstance(specs[0][1], StructSpec) or params is not None
     bound = {k: int(v) for k, v in (sizes or {}).items()}
     state = state_numpy(reference) if module else None
     weights: list[WeightSource] = []
     assigned: dict[str, Assigned] = {}
-    sspec = specs[0].spec
+    sspec = specs[0][1]
     if params is not None:
         if weight_map is not None:
             raise ParityError("parity: pass params= or weight_map=, not both")
@@ -151,16 +156,16 @@ def _run(
     elif weight_map is not None:
         raise ParityError(
             f"parity: weight_map= is for an impl whose first argument is a parameter "
-            f"structure; {subject.name}'s is {specs[0].name!r}"
+            f"structure; {subject.name}'s is {specs[0][0]!r}"
         )
     try:
-        given = {specs[0].name: params} if takes_params else None
+        given = {specs[0][0]: params} if takes_params else None
         args, kwargs, drawn = draw_arguments(subject, bound, seed, given)
     except Skip as e:
         raise ParityError(f"parity: cannot draw inputs for {subject.name}: {e}") from None
     args = (params, *args[1:]) if takes_params else args
     inputs = [np.asarray(x) for x in (args[1:] if takes_params else args)]
-    names = [p.name for p in specs[1 if takes_params else 0 :]][: len(inputs)]
+    names = [name for name, _ in specs[1 if takes_params else 0 :]][: len(inputs)]
     records: list[tuple[Plan, tuple, dict, Any]] = []
     try:
         out = _call_impl(subject.fn, args, kwargs, records)
@@ -198,7 +203,7 @@ def _run(
         pair_intermediates(report, subject.plan, records, inputs, ref.records, rtol, atol)
     if grads and cot is not None:
         report.gradients, notes = compare_gradients(
-            subject.fn, plan, args, kwargs, takes_params, cot, ref, assigned, state, rtol, atol
+            subject.fn, specs, args, kwargs, takes_params, cot, ref, assigned, state, rtol, atol
         )
         report.notes += notes
     return report
@@ -206,6 +211,28 @@ def _run(
 
 def _arrays(spec: Any) -> bool:
     return bool(spec.array_leaves("x"))
+
+
+def _owner(subject: Any) -> StructSpec | None:
+    """The parameter class an unbound method (`Dense.__call__`) belongs to,
+    when its fields are annotated."""
+    import sys
+
+    if subject.instance is not None:
+        return None
+    fn = subject.fn
+    owner_path = getattr(fn, "__qualname__", "").split(".")[:-1]
+    if not owner_path or "<locals>" in owner_path:
+        return None
+    obj: Any = sys.modules.get(getattr(fn, "__module__", ""), None)
+    for part in owner_path:
+        obj = getattr(obj, part, None)
+    if not isinstance(obj, type):
+        return None
+    try:
+        return struct_spec(obj)
+    except TypeError:
+        return None
 
 
 def _drawn(drawn: dict[str, Any], bound: dict[str, int]) -> str:
