@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from jaxtyping import Array, Float
 
@@ -245,6 +246,7 @@ skip = ["grad"]
 
 CFGPKG = """
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 
@@ -375,3 +377,26 @@ def test_a_factory_gives_the_instance_a_method_runs_on():
         assert after.ok and after["shapes"].status == "passed", str(after)
     finally:
         _FACTORIES.pop(Scaler)
+
+
+def _valid_conv(
+    x: Float[np.ndarray, "b t c"], kernel: Float[np.ndarray, "width c d"]
+) -> Float[np.ndarray, "b t-width+1 d"]:
+    width, t = kernel.shape[0], x.shape[1]
+    windows = np.stack([x[:, i : t - width + 1 + i] for i in range(width)], axis=2)
+    return np.einsum("btwc,wcd->btd", windows, kernel)
+
+
+def _valid_conv_one_short(
+    x: Float[np.ndarray, "b t c"], kernel: Float[np.ndarray, "width c d"]
+) -> Float[np.ndarray, "b t-width+1 d"]:
+    return _valid_conv(x, kernel)[:, :-1]  # off by one
+
+
+def test_symbolic_dimensions_are_drawn_at_least_one():
+    """'t-width+1' says the function needs width <= t: drawn sizes honour it
+    (every example kind), so a correct valid convolution is no false alarm, and
+    an off-by-one is still caught."""
+    report = sn.testing.check(_valid_conv)
+    assert report.ok, report
+    assert not sn.testing.check(_valid_conv_one_short).ok

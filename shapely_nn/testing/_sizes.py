@@ -17,7 +17,7 @@ from .._relations import relation_names
 from .._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec
 from ._subject import Skip, Subject, drawn_arrays
 
-__all__ = ["AxisSet", "Sizes", "shape_of"]
+__all__ = ["AxisSet", "Sizes", "all_positive", "shape_of"]
 
 
 @dataclass
@@ -47,21 +47,28 @@ class AxisSet:
     names: tuple[str, ...]
     variadics: tuple[str, ...]
     avoid: frozenset[int]
+    # symbolic dimensions ('t-width+1'): the drawn sizes must make them >= 1
+    exprs: tuple[str, ...] = ()
 
     @classmethod
     def for_subject(cls, subject: Subject) -> AxisSet:
         """The axes of a function's annotations, and its static int arguments."""
         axes = cls.of(subject.specs())
         extra = tuple(n for n in subject.static_ints() if n not in axes.names)
-        return cls(axes.names + extra, axes.variadics, axes.avoid)
+        return cls(axes.names + extra, axes.variadics, axes.avoid, axes.exprs)
 
     @classmethod
     def of(cls, specs: list[Spec]) -> AxisSet:
         names: list[str] = []
         variadics: list[str] = []
         avoid: set[int] = set()
+        exprs: list[str] = []
         for spec in specs:
             arrays = [a for _, a in spec.array_leaves("x")]
+            for a in arrays:
+                exprs += [
+                    d.expr for d in a.dims if d.code == SYMBOLIC and d.expr and d.expr not in exprs
+                ]
             for a in arrays:
                 avoid.update(d.size for d in a.dims if d.code == FIXED and d.size is not None)
             for a in arrays + drawn_arrays(spec):
@@ -76,7 +83,7 @@ class AxisSet:
                 for n in a.symbol_names():
                     if n not in names:
                         names.append(n)
-        return cls(tuple(names), tuple(variadics), frozenset(avoid))
+        return cls(tuple(names), tuple(variadics), frozenset(avoid), tuple(exprs))
 
     def draw(
         self,
@@ -110,12 +117,21 @@ class AxisSet:
         offset = int(rng.integers(0, 3))
         free = [n for n in self.names if n not in pinned and n not in relations]
         pool = spaced(len(free), taken - {1}, start=2 + offset)
-        order = list(rng.permutation(len(free))) if free else []
-        for i, k in enumerate(order):
-            single[free[k]] = pool[i % len(pool)]
-        single.update(pinned)
+        # distinct sizes in a random order; another order while a symbolic
+        # dimension comes out below 1 ('t-width+1' with width > t: the function
+        # would be called where its own annotation says it cannot be)
+        for _ in range(50 if self.exprs else 1):
+            order = list(rng.permutation(len(free))) if free else []
+            for i, k in enumerate(order):
+                single[free[k]] = pool[i % len(pool)]
+            single.update(pinned)
+            if all_positive(self.exprs, single):
+                break
         if size_one is not None and size_one in single and size_one not in pinned:
+            kept = single[size_one]
             single[size_one] = 1
+            if not all_positive(self.exprs, single):
+                single[size_one] = kept  # 't-width+1' with t=1: not a size it can take
         _relate(single, relations)
         used = set(single.values())
         vpool = [s for s in range(2, 40) if s not in used and s not in self.avoid]
@@ -161,6 +177,19 @@ def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[
     # more axes than sizes below `stop`: cycle (sizes repeat, as before)
     base = [c for c in range(2, stop) if c not in taken] or [2]
     return [base[i % len(base)] for i in range(count)]
+
+
+def all_positive(exprs: tuple[str, ...], sizes: Mapping[str, int]) -> bool:
+    """Whether every symbolic dimension comes out >= 1 (one that cannot be
+    evaluated here, naming something other than drawn sizes, counts as fine)."""
+    for expr in exprs:
+        try:
+            value = eval(expr, {"__builtins__": {}}, dict(sizes))
+        except Exception:
+            continue
+        if isinstance(value, int) and value < 1:
+            return False
+    return True
 
 
 def _relate(single: dict[str, int], relations: dict[str, str]) -> None:
