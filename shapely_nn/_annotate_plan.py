@@ -111,9 +111,10 @@ class _Render:
         for pos, b in self.model.block_of.items():
             if pos[0] == slot[0] and pos[1][: len(slot[1])] == slot[1]:
                 bound.add(b)
-        for cls in info.cls:
-            for sub in self.fields.get(cls, []):
-                self.bind(sub, bound, depth + 1)
+        # the fields of a parameter structure do not bind the function's axes:
+        # code not written for shapely_nn is checked as jaxtyping reads it, a
+        # dataclass argument's fields among themselves (a symbolic axis of a
+        # later argument cannot use them)
 
     def slot(
         self, slot: _infer.Slot, file: str, bound: set[int] | None, notes: list[str]
@@ -181,13 +182,40 @@ class _Render:
                 dims.append("*" + block.name)
             elif block.literal:
                 dims.append(str(block.fixed))
+            elif bound is not None and any({p, m} <= bound for p, m, _ in block.differences):
+                plus, minus, c = next(d for d in block.differences if {d[0], d[1]} <= bound)
+                expr = f"{model.blocks[plus].name}-{model.blocks[minus].name}"
+                dims.append(expr + (f"{c:+d}" if c else ""))
             elif block.relation and bound is not None and block.relation[0] in bound:
                 base, op, c = block.relation
                 name = model.blocks[base].name
                 dims.append(f"{c}*{name}" if op == "*" else f"{name}{c:+d}")
             else:
                 dims.append(block.name)
+                unwritten = _relation_text(model, block)
+                if unwritten and bound is not None:
+                    # it held in every call, but an earlier argument does not bind
+                    # its axes (a structure's field, or a later argument)
+                    notes.append(
+                        f"{what}.shape[{i}] was {unwritten} in every call, but the "
+                        f"arguments before it do not bind those axes, so it is its own axis "
+                        f"{block.name!r}; generated tests need the relation: "
+                        f"sizes={{{block.name!r}: {unwritten!r}}}"
+                    )
         spec = " ".join(dims)
         if len(dims) == 1:
             spec = " " + spec
         return f'{dtype}[{kind}, "{spec}"]'
+
+
+def _relation_text(model: _infer.Model, block: _infer.Block) -> str | None:
+    """A relation the block held in every call, as an expression of axis names."""
+    if block.differences:
+        plus, minus, c = block.differences[0]
+        text = f"{model.blocks[plus].name}-{model.blocks[minus].name}"
+        return text + (f"{c:+d}" if c else "")
+    if block.relation:
+        base, op, c = block.relation
+        name = model.blocks[base].name
+        return f"{c}*{name}" if op == "*" else f"{name}{c:+d}"
+    return None

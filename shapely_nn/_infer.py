@@ -50,6 +50,9 @@ class Block:
     values: set[Any] = field(default_factory=set)
     fixed: Any = None  # the size, when it is fixed
     relation: tuple[int, str, int] | None = None  # (base block, "+" or "*", constant)
+    # a difference of two blocks plus a constant (a valid convolution's length,
+    # t-width+1): (block added, block subtracted, constant)
+    differences: list[tuple[int, int, int]] = field(default_factory=list)
     name: str = ""
     fallback: bool = False
     literal: bool = False  # written as its fixed size
@@ -192,9 +195,22 @@ def _partition(
     for (a, b), (n, eq) in cooc.items():
         if n == eq and n > 0:
             parent[find(a)] = find(b)
+    # every size each position took: an array passed on links its positions
+    # only when they took the same sizes (a helper such as softmax, called on
+    # attention scores and on logits, would otherwise join unrelated axes)
+    sizes_of: dict[int, set[Any]] = defaultdict(set)
+    for _, obs, _ in observations:
+        for p, v in obs.items():
+            if p in index:
+                sizes_of[index[p]].add(v)
     for a, b in _usable_links(recording.get("links", []), slots):
         ia, ib = index.get(a), index.get(b)
-        if ia is not None and ib is not None and compatible(ia, ib):
+        if (
+            ia is not None
+            and ib is not None
+            and compatible(ia, ib)
+            and sizes_of[ia] == sizes_of[ib]
+        ):
             parent[find(ia)] = find(ib)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(order)):
@@ -309,6 +325,36 @@ def _fixed_and_related(model: Model) -> None:
                 b.relation = (a.id, *rel)
                 bases.add(a.id)
                 break
+        if b.relation is None:
+            b.differences = _differences(b, blocks, seen)
+            for plus, minus, _ in b.differences:
+                bases.update((plus, minus))
+
+
+def _differences(
+    b: Block, blocks: list[Block], seen: list[dict[int, Any]]
+) -> list[tuple[int, int, int]]:
+    """Every (a1, a2, c) with b = a1 - a2 + c (c in -1..1) in every call, over
+    at least MIN_SIZES different (a1, a2) pairs (the writer takes one whose
+    blocks the function's arguments bind)."""
+    out: list[tuple[int, int, int]] = []
+    usable = [
+        a
+        for a in blocks
+        if a.id != b.id
+        and a.varied
+        and a.relation is None
+        and a.fixed is None
+        and all(a.id in o and isinstance(o[a.id], int) for o in seen)
+    ]
+    for a1 in usable:
+        for a2 in usable:
+            if a1.id == a2.id or len({(o[a1.id], o[a2.id]) for o in seen}) < MIN_SIZES:
+                continue
+            for c in (1, 0, -1):
+                if all(o[b.id] == o[a1.id] - o[a2.id] + c for o in seen):
+                    out.append((a1.id, a2.id, c))
+    return out
 
 
 def _relation(pairs: list[tuple[Any, Any]]) -> tuple[str, int] | None:

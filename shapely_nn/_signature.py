@@ -364,6 +364,8 @@ def _check_consistency(
         return {n for a in specs for n in a.symbol_names() if n not in bound_here}
     arg_singles: set[str] = set(arg_symbols)
     for p in params:
+        if isinstance(p.spec, StructSpec) and p.spec.own_scope:
+            continue  # its fields are checked among themselves: they bind no axis here
         for _, a in p.spec.array_leaves(p.name):
             arg_singles.update(d.name for d in a.dims if d.name)
     # a method whose `self` fields are out of scope (sn.check_package's default)

@@ -521,3 +521,66 @@ def test_what_equinox_nn_taught(module):
     assert "+def double(x: Float[np.ndarray," in diff
     # a long header is wrapped one parameter a line, the bare `*` included
     assert "+    def apply(\n+        self,\n" in diff and "+        *,\n" in diff
+
+
+# ------------------------------------------------------------ found by a user trial
+
+
+def test_windowed_code_gets_its_relation_and_a_shared_helper_joins_no_axes(module):
+    """A valid convolution's length is t-width+1 in every call: written as such
+    where the arguments bind t and width, and a note gives the sizes= relation
+    where they do not. A helper called on two unrelated things (softmax on
+    scores and on logits) does not join their axes."""
+    import numpy as np
+
+    path = module(
+        """
+        from typing import NamedTuple
+
+        import numpy as np
+
+
+        def softmax(x):
+            e = np.exp(x - x.max(-1, keepdims=True))
+            return e / e.sum(-1, keepdims=True)
+
+
+        def conv(x, kernel):
+            width, t = kernel.shape[0], x.shape[0]
+            windows = np.stack([x[i : t - width + 1 + i] for i in range(width)], axis=1)
+            return np.einsum("twc,wcd->td", windows, kernel)
+
+
+        def model(x, kernel, targets):
+            scores = softmax(x @ x.T)
+            logits = softmax(conv(scores @ x, kernel))
+            return logits[np.arange(len(targets)), targets]
+
+
+        class P(NamedTuple):
+            kernel: np.ndarray
+
+
+        def model_p(p, x, targets):
+            return model(x, p.kernel, targets)
+        """
+    )
+
+    def run(m):
+        for t, c, width, d in [(7, 3, 3, 5), (9, 4, 2, 4), (6, 2, 4, 3)]:
+            x, kernel = np.ones((t, c)), np.ones((width, c, d))
+            m.model_p(m.P(kernel), x, np.zeros(t - width + 1, dtype=int))
+
+    rec = _record(path, run)
+    ann = rec.annotations()
+    conv = ann[f"{path.stem}.conv"]
+    t_axis = conv["x"].split('"')[1].split()[0]
+    width_axis = conv["kernel"].split('"')[1].split()[0]
+    assert conv["return"].split('"')[1].split()[0] == f"{t_axis}-{width_axis}+1", conv
+    targets = ann[f"{path.stem}.model"]["targets"]
+    assert f'" {t_axis}-{width_axis}+1"' in targets, targets
+    # softmax keeps axes of its own: it is called on (t, t) and (t-width+1, d)
+    soft = ann[f"{path.stem}.softmax"]["x"].split('"')[1].split()
+    assert len(set(soft)) == 2, soft
+    # in model_p, width is bound only by a field of p: a note gives the relation
+    assert "sizes={" in rec.report() and f"-{width_axis}+1'}}" in rec.report(), rec.report()

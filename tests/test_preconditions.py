@@ -400,3 +400,23 @@ def test_symbolic_dimensions_are_drawn_at_least_one():
     report = sn.testing.check(_valid_conv)
     assert report.ok, report
     assert not sn.testing.check(_valid_conv_one_short).ok
+
+
+@dataclass
+class _Taps:
+    kernel: Float[np.ndarray, "width c"]
+
+
+def _needs_width(
+    p: _Taps, x: Float[np.ndarray, "t c"], targets: Float[np.ndarray, " t-width+1"]
+) -> Float[np.ndarray, " t"]:
+    return x.sum(-1) + targets.sum()
+
+
+def test_a_symbol_bound_only_by_a_dataclass_field_is_drawn_not_refused():
+    """In code not written for shapely_nn a dataclass argument's fields are
+    checked among themselves (jaxtyping's reading): they bind no axis of the
+    call, so 'width' is a free symbol the generator draws, not an error at every
+    call (a false alarm on annotations `shapely-nn annotate` writes)."""
+    report = sn.testing.check(_needs_width, properties=["shapes"])
+    assert report.ok, report

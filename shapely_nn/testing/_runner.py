@@ -229,17 +229,11 @@ class Runner:
         large = [n for n in free if limit[n] >= LARGE_SIZES + 2 * len(free)]
         if not large:
             return None
-        from ._sizes import all_positive, spaced
+        from ._sizes import assign_positive, spaced
 
-        values = spaced(len(large), set(), start=LARGE_SIZES)
         pinned = {k: v for k, v in sizes.single.items() if k not in large}
-        pinned.update(zip(large, values))
-        rng = np.random.default_rng([seed, 18])
-        for _ in range(50 if not all_positive(self.axes.exprs, pinned) else 0):
-            # symbolic dimensions ('t-width+1') must stay >= 1: another order
-            pinned.update(zip(large, rng.permutation(values).tolist()))
-            if all_positive(self.axes.exprs, pinned):
-                break
+        values = spaced(len(large), set(), start=LARGE_SIZES)
+        assign_positive(pinned, large, values, self.axes.exprs, np.random.default_rng([seed, 18]))
         try:
             drawn = draw_example(
                 self.subject,

@@ -17,7 +17,7 @@ from .._relations import relation_names
 from .._spec import ANON, FIXED, NAMED, SYMBOLIC, ArraySpec, Spec
 from ._subject import Skip, Subject, drawn_arrays
 
-__all__ = ["AxisSet", "Sizes", "all_positive", "shape_of"]
+__all__ = ["AxisSet", "Sizes", "all_positive", "assign_positive", "shape_of"]
 
 
 @dataclass
@@ -177,6 +177,18 @@ def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[
     # more axes than sizes below `stop`: cycle (sizes repeat, as before)
     base = [c for c in range(2, stop) if c not in taken] or [2]
     return [base[i % len(base)] for i in range(count)]
+
+
+def assign_positive(
+    sizes: dict[str, int], names: list[str], values: list[int], exprs: Any, rng: Any
+) -> None:
+    """`values` for `names` in `sizes`, in order, or in another order while a
+    symbolic dimension ('t-width+1') comes out below 1."""
+    sizes.update(zip(names, values))
+    for _ in range(50):
+        if all_positive(exprs, sizes):
+            return
+        sizes.update(zip(names, rng.permutation(values).tolist()))
 
 
 def all_positive(exprs: tuple[str, ...], sizes: Mapping[str, int]) -> bool:
