@@ -126,6 +126,12 @@ class Recording:
                 f"function{'s' if len(kept) != 1 else ''}: "
                 + ", ".join(f"{fn} ({', '.join(args)})" for fn, args in kept.items())
             )
+        if plan.contradicted:
+            lines.append(
+                "the run contradicts these existing annotations (kept: check them, or "
+                "--overwrite to replace them):"
+            )
+            lines += [f"  {entry}" for entry in plan.contradicted]
         if edit.not_called:
             lines.append(
                 "not annotated, never called during the run: " + ", ".join(edit.not_called)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _infer, _infer_names
+from . import _annotate_contradict, _infer, _infer_names
 
 __all__ = ["FunctionPlan", "Plan", "make_plan"]
 
@@ -44,6 +44,7 @@ class Plan:
     cannot_tell: list[str]
     fallback_names: list[str]
     status: int | None = None
+    contradicted: list[str] = field(default_factory=list)  # "module.fn: what"
 
 
 def make_plan(recording: dict[str, Any]) -> Plan:
@@ -63,6 +64,9 @@ def make_plan(recording: dict[str, Any]) -> Plan:
     render = _Render(model)
     fallback = sorted({b.name for b in model.blocks if b.fallback and not b.literal})
     plan = Plan({}, {}, dict(files), [], fallback)
+    for key, text in _annotate_contradict.contradictions(model, sources).items():
+        path, qual = key.split("::", 1)
+        plan.contradicted.append(f"{files.get(path, path)}.{qual}: {text}")
     for key, fn in recording["functions"].items():
         path, qual = key.split("::", 1)
         fp = FunctionPlan(qual, calls=sum(c["n"] for c in fn["calls"]))

@@ -584,3 +584,37 @@ def test_windowed_code_gets_its_relation_and_a_shared_helper_joins_no_axes(modul
     assert len(set(soft)) == 2, soft
     # in model_p, width is bound only by a field of p: a note gives the relation
     assert "sizes={" in rec.report() and f"-{width_axis}+1'}}" in rec.report(), rec.report()
+
+
+def test_an_existing_annotation_the_run_contradicts_is_reported(module):
+    """Kept (annotate never overwrites without being asked), but reported: an
+    annotation jaxtyping never enforced may be wrong."""
+    import numpy as np
+
+    path = module(
+        """
+        import numpy as np
+        from jaxtyping import Float, Int
+
+
+        def xent(logits: Float[np.ndarray, "klass batch"], labels: Int[np.ndarray, " batch"]):
+            return -logits[np.arange(len(labels)), labels].mean()
+
+
+        def fine(x: Float[np.ndarray, "batch 3"]):
+            return x.sum()
+        """
+    )
+
+    def run(m):
+        for b, k in [(2, 5), (4, 3)]:
+            m.xent(np.ones((b, k)), np.zeros(b, dtype=int))
+            m.fine(np.ones((b, 3)))
+
+    report = _record(path, run).report()
+    assert "the run contradicts these existing annotations" in report
+    assert (
+        f"{path.stem}.xent: labels.shape[0] was 2 and logits.shape[1] was 5, but both are "
+        "annotated 'batch'"
+    ) in report
+    assert f"{path.stem}.fine:" not in report
