@@ -244,7 +244,7 @@ def _partition(
             n, eq = cooc[(a, b)]
             notes[key].append(
                 f"{describe(order[a], key)} and {describe(order[b], key)} were equal in {eq} "
-                f"of {n} distinct calls: annotated as separate axes"
+                f"of {n} recorded calls that saw both: annotated as separate axes"
             )
         if len(loose) > 3:
             notes[key].append(f"and {len(loose) - 3} more pairs of sizes equal in some calls only")
