@@ -1,16 +1,16 @@
 """Where a re-implementation and its reference part ways.
 
-Each `@sn.shaped` sub-function's output is looked for among the values the
-reference's submodules took and gave (their inputs and outputs, in call order):
-a sub-function whose output equals the input of the next module (a functional
-activation between two layers) agrees as much as one equal to a module's
-output. When the final outputs differ, the first sub-function after the last
-agreeing one whose output matches no reference value is where the two part
-ways; it is paired for the report with the reference value most likely to be
-its counterpart (the same call of a module called as often, else the closest
-output of the same shape), and the report says whether its own inputs still
-agreed with the reference's (if not, the divergence starts before it, in code
-no `@sn.shaped` function covers)."""
+Each `@sn.shaped` sub-function's output is looked for among every value the
+reference's submodules took and gave (their inputs and outputs, by forward
+hooks): a sub-function whose output equals what the next module was fed (a
+functional activation between two layers) agrees as much as one equal to a
+module's output. When the final outputs differ, the first sub-function after
+the last agreeing one whose output equals no reference value is blamed, but
+only if it can be paired with a reference output computed from what it was fed
+(a module, or a chain of modules, whose first input equals its inputs; a cell
+called in a loop as often as its module is paired call by call, otherwise the
+closest such output). The report says whether the paired module was fed the
+same inputs: if not, the two part ways just before it."""
 
 from __future__ import annotations
 
