@@ -12,13 +12,13 @@ import numpy as np
 
 from .._decorator import observe_outputs
 from .._signature import Plan
-from .._spec import ArraySpec, StructSpec
+from .._spec import StructSpec
 from ._arguments import Builder
 from ._init import draw_arguments, struct_spec
-from ._parity_grads import compare_gradients
+from ._parity_grads import compare_gradients, field_of
 from ._parity_match import Assigned, ParityError, assign, bind_shape
 from ._parity_pairs import pair_intermediates
-from ._parity_report import Difference, ParityReport, WeightSource, difference
+from ._parity_report import Difference, ParityReport, WeightSource, difference, output_axes
 from ._parity_torch import (
     is_module,
     run_callable,
@@ -238,17 +238,12 @@ def _owner(subject: Any) -> StructSpec | None:
 def _drawn(drawn: dict[str, Any], bound: dict[str, int]) -> str:
     free = [f"{k}={v}" for k, v in drawn.items() if isinstance(v, int) and k not in bound]
     fixed = [f"{k}={v}" for k, v in bound.items()]
-    return (
-        "; ".join(
-            part
-            for part in (
-                f"drawn {', '.join(free)}" if free else "",
-                f"from the weights or sizes= {', '.join(fixed)}" if fixed else "",
-            )
-            if part
-        )
-        or "no named axes"
-    )
+    parts = []
+    if free:
+        parts.append(f"drawn {', '.join(free)}")
+    if fixed:
+        parts.append(f"from the weights or sizes= {', '.join(fixed)}")
+    return "; ".join(parts) or "no named axes"
 
 
 def _name(reference: Any) -> str:
@@ -259,9 +254,10 @@ def _name(reference: Any) -> str:
 
 def _bind_params(spec: StructSpec, params: Any, bound: dict[str, int]) -> None:
     for path, aspec in spec.array_leaves(_ROOT):
-        value = params
-        for part in path.split(".")[1:]:
-            value = getattr(value, part, None)
+        try:
+            value = field_of(params, path.removeprefix(_ROOT + "."))
+        except AttributeError:
+            value = None
         shape = tuple(np.shape(value)) if value is not None else None
         if shape is None or not bind_shape(aspec, shape, bound):
             raise ParityError(
@@ -334,19 +330,6 @@ def _cotangents(outputs: list[np.ndarray], seed: int) -> list[np.ndarray]:
     ]
 
 
-def _axes(spec: Any, path: str, arrays: list[np.ndarray]) -> list[tuple[str, ...]]:
-    """Axis names per output leaf, from the return annotation where it covers them."""
-    leaves = spec.array_leaves(path) if spec is not None else []
-    out = []
-    for i, a in enumerate(arrays):
-        labels: tuple[str, ...] = ()
-        if len(leaves) == len(arrays):
-            aspec: ArraySpec = leaves[i][1]
-            labels = tuple(d.label() for d in (*aspec.prefix, *aspec.suffix))
-        out.append(labels if len(labels) == a.ndim else ("",) * a.ndim)
-    return out
-
-
 def _compare_outputs(
     plan: Plan,
     impl: list[np.ndarray],
@@ -361,6 +344,6 @@ def _compare_outputs(
             f"the reference {len(ref)} ({shapes(ref)}); make the reference return what the "
             "re-implementation does (wrap the module, or pass a function)"
         )
-    axes = _axes(plan.ret, "return", impl)
+    axes = output_axes(plan.ret, impl)
     names = ["return"] if len(impl) == 1 else [f"return[{i}]" for i in range(len(impl))]
     return [difference(n, a, e, ax, rtol, atol) for n, a, e, ax in zip(names, impl, ref, axes)]

@@ -13,16 +13,10 @@ import numpy as np
 
 from .._spec import ArraySpec
 from ._parity_match import Assigned
-from ._parity_report import Difference, difference
-from ._parity_torch import RefRun
+from ._parity_report import Difference, difference, spec_axes
+from ._parity_torch import RefRun, gradient_state
 
 __all__ = ["compare_gradients", "field_of", "with_field"]
-
-
-def _axes(spec: ArraySpec | None) -> tuple[str, ...]:
-    if spec is None:
-        return ()
-    return tuple(d.label() for d in (*spec.prefix, *spec.suffix))
 
 
 def field_of(tree: Any, path: str) -> Any:
@@ -98,10 +92,8 @@ def compare_gradients(
             notes.append(f"the reference gives no gradient for {name}")
             continue
         aspec = spec if isinstance(spec, ArraySpec) else None
-        diffs.append(difference(f"d/d {name}", got[k], expected, _axes(aspec), rtol, atol))
+        diffs.append(difference(f"d/d {name}", got[k], expected, spec_axes(aspec), rtol, atol))
     if paths and state is not None:
-        from ._parity_torch import gradient_state
-
         gstate = gradient_state(ref.state_grads, state)
         fields = dict((p.removeprefix("params."), s) for p, s in specs[0][1].array_leaves("params"))
         for path in paths:
@@ -117,7 +109,7 @@ def compare_gradients(
                     f"d/d {path}",
                     weight_grads[path],
                     expected,
-                    _axes(fields.get(path)),
+                    spec_axes(fields.get(path)),
                     rtol,
                     atol,
                 )

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._match import is_tracer
 from .._signature import Plan
-from ._parity_report import Difference, Divergence, ParityReport, difference
+from ._parity_report import Difference, Divergence, ParityReport, difference, output_axes
 
 __all__ = ["pair_intermediates"]
 
@@ -37,6 +37,7 @@ class _Step:
     name: str
     call: int
     calls: int
+    axes: list[tuple[str, ...]]  # per output, from the return annotation
 
 
 @dataclass
@@ -54,9 +55,7 @@ class _Value:
 def _arrays(values: Any) -> list[np.ndarray]:
     out = []
     for v in values:
-        if isinstance(v, np.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype")):
-            if is_tracer(v):
-                continue
+        if hasattr(v, "shape") and hasattr(v, "dtype") and not is_tracer(v):
             a = np.asarray(v)
             if a.dtype.kind in "fc":
                 out.append(a)
@@ -84,9 +83,9 @@ def _steps(top: Plan, records: list[tuple[Plan, tuple, dict, Any]]) -> list[_Ste
             continue
         outputs = _arrays(xs)
         if outputs:
-            steps.append(
-                _Step(plan, "", _arrays([*args, *kwargs.values()]), outputs, plan.name, 0, 0)
-            )
+            inputs = _arrays([*args, *kwargs.values()])
+            axes = output_axes(plan.ret, outputs)
+            steps.append(_Step(plan, "", inputs, outputs, plan.name, 0, 0, axes))
     _numbered(steps, lambda s: s.name)
     for s in steps:
         s.label = f"{s.name} (call {s.call})" if s.calls > 1 else s.name
@@ -110,23 +109,10 @@ def _shapes_fit(xs: list[np.ndarray], ys: list[np.ndarray]) -> bool:
 
 
 def _diffs(step: _Step, value: _Value, rtol: float | None, atol: float | None) -> list[Difference]:
-    axes = _axes(step.plan, step.outputs)
     return [
         difference("output", x, y, ax, rtol, atol)
-        for x, y, ax in zip(step.outputs, value.arrays, axes)
+        for x, y, ax in zip(step.outputs, value.arrays, step.axes)
     ]
-
-
-def _axes(plan: Plan, arrays: list[np.ndarray]) -> list[tuple[str, ...]]:
-    leaves = plan.ret.array_leaves("return") if plan.ret is not None else []
-    out = []
-    for i, a in enumerate(arrays):
-        labels: tuple[str, ...] = ()
-        if len(leaves) == len(arrays):
-            spec = leaves[i][1]
-            labels = tuple(d.label() for d in (*spec.prefix, *spec.suffix))
-        out.append(labels if len(labels) == a.ndim else ("",) * a.ndim)
-    return out
 
 
 def _fed(step: _Step, value: _Value, rtol: float | None, atol: float | None) -> bool:

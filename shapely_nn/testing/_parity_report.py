@@ -10,7 +10,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Difference", "Divergence", "ParityReport", "WeightSource", "difference", "tolerance"]
+__all__ = [
+    "Difference",
+    "Divergence",
+    "ParityReport",
+    "WeightSource",
+    "difference",
+    "output_axes",
+    "spec_axes",
+    "tolerance",
+]
 
 # (rtol, atol) by dtype: an element agrees when
 # |impl - ref| <= atol * max(1, max |ref|) + rtol * |ref|
@@ -64,13 +73,30 @@ class Difference:
         text = (
             f"{self.name}: {verdict}, max abs error {self.max_abs:.3g}, max rel {self.max_rel:.3g}"
         )
-        if not self.ok and self.index is not None:
+        if not self.ok:
             at = self.where() or "the scalar"
             text += f" at {at} (impl {self.impl_value:.6g}, reference {self.ref_value:.6g})"
             if self.onset:
                 first = ", ".join(f"{a}={i}" for a, i in self.onset.items())
                 text += f"; first differs at {first}"
         return text
+
+
+def spec_axes(spec: Any) -> tuple[str, ...]:
+    """An array annotation's axis labels (`batch`, `2*hidden`, `3`), or none."""
+    if spec is None:
+        return ()
+    return tuple(d.label() for d in (*spec.prefix, *spec.suffix))
+
+
+def output_axes(ret: Any, arrays: list[Any]) -> list[tuple[str, ...]]:
+    """Axis labels per output array, from the return annotation where its array
+    leaves cover the outputs one to one (`difference` drops labels that do not
+    fit an array's rank)."""
+    leaves = ret.array_leaves("return") if ret is not None else []
+    if len(leaves) != len(arrays):
+        return [()] * len(arrays)
+    return [spec_axes(spec) for _, spec in leaves]
 
 
 def difference(
