@@ -120,13 +120,11 @@ class AxisSet:
         # distinct sizes in a random order; another order while a symbolic
         # dimension comes out below 1 ('t-width+1' with width > t: the function
         # would be called where its own annotation says it cannot be)
-        for _ in range(50 if self.exprs else 1):
-            order = list(rng.permutation(len(free))) if free else []
-            for i, k in enumerate(order):
-                single[free[k]] = pool[i % len(pool)]
-            single.update(pinned)
-            if all_positive(self.exprs, single):
-                break
+        order = list(rng.permutation(len(free))) if free else []
+        names = [free[k] for k in order]
+        values = [pool[i % len(pool)] for i in range(len(names))]
+        assign_positive(single, names, values, self.exprs, rng, fixed=pinned)
+        single.update(pinned)
         if size_one is not None and size_one in single and size_one not in pinned:
             kept = single[size_one]
             single[size_one] = 1
@@ -180,13 +178,19 @@ def spaced(count: int, taken: set[int], start: int = 2, stop: int = 48) -> list[
 
 
 def assign_positive(
-    sizes: dict[str, int], names: list[str], values: list[int], exprs: Any, rng: Any
+    sizes: dict[str, int],
+    names: list[str],
+    values: list[int],
+    exprs: Any,
+    rng: Any,
+    fixed: Mapping[str, int] | None = None,
 ) -> None:
     """`values` for `names` in `sizes`, in order, or in another order while a
-    symbolic dimension ('t-width+1') comes out below 1."""
+    symbolic dimension ('t-width+1') comes out below 1 (with the `fixed` sizes
+    too, which are not written into `sizes`)."""
     sizes.update(zip(names, values))
-    for _ in range(50):
-        if all_positive(exprs, sizes):
+    for _ in range(50 if exprs else 0):
+        if all_positive(exprs, {**sizes, **(fixed or {})}):
             return
         sizes.update(zip(names, rng.permutation(values).tolist()))
 
