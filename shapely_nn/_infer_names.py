@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from . import _infer
+from ._record import iter_defs
 
 __all__ = ["SourceInfo", "assign", "dims_of", "parse_source"]
 
@@ -38,19 +39,11 @@ class SourceInfo:
 
 def parse_source(text: str) -> SourceInfo:
     info = SourceInfo()
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                info.functions[prefix + child.name] = child
-                walk(child, prefix + child.name + ".<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                info.classes[prefix + child.name] = child
-                walk(child, prefix + child.name + ".")
-            else:
-                walk(child, prefix)
-
-    walk(ast.parse(text), "")
+    for qual, node in iter_defs(ast.parse(text)):
+        if isinstance(node, ast.ClassDef):
+            info.classes[qual] = node
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            info.functions[qual] = node
     return info
 
 

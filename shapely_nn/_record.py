@@ -28,9 +28,10 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Recorder", "function_index", "target_files"]
+__all__ = ["Recorder", "function_index", "iter_defs", "target_files"]
 
 _RETURNS = {dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap}
 _CO_GENERATOR = 0x20 | 0x80 | 0x200 | 0x100  # generator, coroutine, async generator...
@@ -47,27 +48,35 @@ def target_files(modules: list[Any]) -> dict[str, str]:
     return out
 
 
+def iter_defs(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """(qualified name, node) of every function and class in a module's syntax
+    tree, qualified as Python does (`Outer.method`, `fn.<locals>.inner`)."""
+
+    def walk(node: ast.AST, prefix: str) -> Iterator[tuple[str, ast.AST]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield prefix + child.name, child
+                yield from walk(child, prefix + child.name + ".<locals>.")
+            elif isinstance(child, ast.ClassDef):
+                yield prefix + child.name, child
+                yield from walk(child, prefix + child.name + ".")
+            else:
+                yield from walk(child, prefix)
+
+    return walk(tree, "")
+
+
 def function_index(path: str) -> dict[tuple[int, str], str]:
     """{(first line, name): qualified name} of every def in a file; the first line
     is both the `def` line and the first decorator's (what `co_firstlineno` is)."""
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     out: dict[tuple[int, str], str] = {}
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                q = prefix + child.name
-                out[(child.lineno, child.name)] = q
-                if child.decorator_list:
-                    out[(min(d.lineno for d in child.decorator_list), child.name)] = q
-                walk(child, q + ".<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                walk(child, prefix + child.name + ".")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
+    for q, node in iter_defs(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[(node.lineno, node.name)] = q
+            if node.decorator_list:
+                out[(min(d.lineno for d in node.decorator_list), node.name)] = q
     return out
 
 
