@@ -104,13 +104,10 @@ def make_plan(recording: dict[str, Any]) -> Plan:
 class _Render:
     def __init__(self, model: _infer.Model) -> None:
         self.model = model
-        self.fields: dict[str, list[_infer.Slot]] = {}
-        for slot in model.slots:
-            self.fields.setdefault(slot[0], []).append(slot)
 
-    def bind(self, slot: _infer.Slot, bound: set[int], depth: int = 0) -> None:
-        info = self.model.slots.get(slot)
-        if info is None or depth > 4:
+    def bind(self, slot: _infer.Slot, bound: set[int]) -> None:
+        """Adds the axes an argument's own arrays bind to `bound`."""
+        if slot not in self.model.slots:
             return
         for pos, b in self.model.block_of.items():
             if pos[0] == slot[0] and pos[1][: len(slot[1])] == slot[1]:
