@@ -352,14 +352,7 @@ def _sort_jaxtyping_import() -> Any:
 def _is_overload(cst: Any, node: Any) -> bool:
     """Whether a def is decorated `@overload` / `@typing.overload`."""
     for d in node.decorators:
-        expr = d.decorator
-        name = (
-            expr.value
-            if isinstance(expr, cst.Name)
-            else getattr(expr.attr, "value", None)
-            if isinstance(expr, cst.Attribute)
-            else None
-        )
-        if name == "overload":
+        expr = d.decorator.attr if isinstance(d.decorator, cst.Attribute) else d.decorator
+        if isinstance(expr, cst.Name) and expr.value == "overload":
             return True
     return False
