@@ -29,10 +29,6 @@ def _existing(node: ast.AST) -> dict[str, list[str]]:
     return out
 
 
-def _describe(slot: str, i: int) -> str:
-    return f"{slot}.shape[{i}]" if slot != "return" else f"return.shape[{i}]"
-
-
 def _first(existing: dict[str, list[str]], obs: dict[Any, Any], key: str) -> str | None:
     shapes: dict[str, dict[int, int]] = defaultdict(dict)
     for pos, v in obs.items():
@@ -51,15 +47,15 @@ def _first(existing: dict[str, list[str]], obs: dict[Any, Any], key: str) -> str
         for i, (d, v) in enumerate(zip(dims, shape)):
             if d.isdigit():
                 if int(d) != v:
-                    return f"{_describe(slot, i)} was {v}, but its annotation fixes it at {d}"
+                    return f"{f'{slot}.shape[{i}]'} was {v}, but its annotation fixes it at {d}"
             elif not d.startswith(("_", "#")):  # anonymous or broadcastable: any size
                 if d in bound and bound[d][0] != v:
                     size, where = bound[d]
                     return (
-                        f"{_describe(slot, i)} was {v} and {where} was {size}, but both are "
+                        f"{f'{slot}.shape[{i}]'} was {v} and {where} was {size}, but both are "
                         f"annotated {d!r}"
                     )
-                bound.setdefault(d, (v, _describe(slot, i)))
+                bound.setdefault(d, (v, f"{slot}.shape[{i}]"))
     return None
 
 
