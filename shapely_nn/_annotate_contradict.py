@@ -47,12 +47,12 @@ def _first(existing: dict[str, list[str]], obs: dict[Any, Any], key: str) -> str
         for i, (d, v) in enumerate(zip(dims, shape)):
             if d.isdigit():
                 if int(d) != v:
-                    return f"{f'{slot}.shape[{i}]'} was {v}, but its annotation fixes it at {d}"
+                    return f"{slot}.shape[{i}] was {v}, but its annotation fixes it at {d}"
             elif not d.startswith(("_", "#")):  # anonymous or broadcastable: any size
                 if d in bound and bound[d][0] != v:
                     size, where = bound[d]
                     return (
-                        f"{f'{slot}.shape[{i}]'} was {v} and {where} was {size}, but both are "
+                        f"{slot}.shape[{i}] was {v} and {where} was {size}, but both are "
                         f"annotated {d!r}"
                     )
                 bound.setdefault(d, (v, f"{slot}.shape[{i}]"))
